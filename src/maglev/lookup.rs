@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Choosing a destination for a client.
+
+use super::key::{hash_key, Addr, HASH1};
+use super::size::TableSize;
+use super::slot::Slot;
+
+/// Which destinations may take new connections.
+pub trait Availability {
+    /// Whether destination `dest` (an index into the build's destination
+    /// list) is available: weight > 0 and not overloaded.
+    fn is_available(&self, dest: usize) -> bool;
+
+    /// Whether some destination that owns at least one slot is available.
+    ///
+    /// Lets a fallback lookup answer at once, instead of after up to M hash
+    /// computations, when nothing is available; the result is the same as
+    /// C's. Answering `true` when unsure is always correct, only slower.
+    fn any_available(&self) -> bool;
+}
+
+/// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
+#[inline(always)]
+pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
+    hash_key(addr, port, &HASH1, 0) % size.slots()
+}
+
+/// The destination for a client at `addr` (with `port`, host order; 0 when
+/// the service does not hash the port), or `None` ("no destination
+/// available").
+///
+/// Without `fallback` (`mh-fallback` off) the first slot decides: an empty
+/// slot or an unavailable destination gives `None`. With `fallback`, an
+/// unavailable first choice is followed by the same rehash sequence as C:
+/// for `offset` in `0..M`, the slot `hash_key(addr, port, HASH1,
+/// (offset + first) % M) % M`, stopping at the first empty slot (`None`) or
+/// available destination.
+///
+/// `slots` must be a table built for `size`; a shorter slice reads as empty
+/// past its end.
+#[inline]
+pub fn lookup<S: Slot, A: Availability + ?Sized>(
+    slots: &[S],
+    size: TableSize,
+    addr: &Addr,
+    port: u16,
+    fallback: bool,
+    avail: &A,
+) -> Option<usize> {
+    let m = size.slots();
+    let ihash = first_slot(size, addr, port);
+    let first = slot_at(slots, ihash)?;
+    if avail.is_available(first) {
+        return Some(first);
+    }
+    if !fallback || !avail.any_available() {
+        return None;
+    }
+    fallback_scan(slots, m, ihash, addr, port, avail)
+}
+
+/// The rehash loop of a fallback lookup, kept out of line: it is the rare,
+/// slow path.
+#[inline(never)]
+fn fallback_scan<S: Slot, A: Availability + ?Sized>(
+    slots: &[S],
+    m: u32,
+    ihash: u32,
+    addr: &Addr,
+    port: u16,
+    avail: &A,
+) -> Option<usize> {
+    for offset in 0..m {
+        // offset, ihash < m <= 131071: the sum cannot overflow.
+        let roffset = (offset + ihash) % m;
+        let d = slot_at(slots, hash_key(addr, port, &HASH1, roffset) % m)?;
+        if avail.is_available(d) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// The destination in slot `i`, or `None` if the slot is empty.
+#[inline(always)]
+fn slot_at<S: Slot>(slots: &[S], i: u32) -> Option<usize> {
+    slots.get(usize::try_from(i).ok()?)?.index()
+}

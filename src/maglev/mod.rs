@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Maglev hashing core of the IPVS `mh` scheduler.
+//!
+//! Pure computation, bit-exact with the in-tree C scheduler
+//! (`net/netfilter/ipvs/ip_vs_mh.c`): the same hash of addresses and ports,
+//! the same table for the same ordered destination list, and the same
+//! destination for every client. It uses `core` only: no allocation (callers
+//! pass every buffer), no floating point, no kernel types, no `unsafe`, and
+//! no panic on any input.
+//!
+//! Tables hold small destination indices rather than pointers, so a table
+//! costs 2 bytes per slot with [`u16`] slots.
+
+#![forbid(unsafe_code)]
+
+pub mod dest;
+pub mod error;
+pub mod key;
+pub mod lookup;
+pub mod order;
+pub mod populate;
+pub mod siphash;
+pub mod size;
+pub mod slot;
+pub mod weights;
+
+pub use dest::{Dest, DestState};
+pub use error::Error;
+pub use key::{hash_key, Addr, Family, HashKey, HASH1, HASH2};
+pub use lookup::{first_slot, lookup, Availability};
+pub use order::{canonical_cmp, sort_canonical};
+pub use populate::populate;
+pub use siphash::{hsiphash, hsiphash_u32};
+pub use size::TableSize;
+pub use slot::Slot;
+pub use weights::{gcd, turns, weights, Weights};

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Building a table: each destination's permutation, then the rounds that
+//! fill every slot.
+
+use super::dest::{Dest, DestState};
+use super::error::Error;
+use super::key::{hash_key, HASH1, HASH2};
+use super::size::TableSize;
+use super::slot::Slot;
+use super::weights::{turns, weights, Weights};
+use core::borrow::Borrow;
+
+/// Builds the table for `dests` in list order, exactly like the C scheduler
+/// (`ip_vs_mh_permutate` followed by `ip_vs_mh_populate`).
+///
+/// `slots.len()` must be `size.slots()` and `states.len()` must be
+/// `dests.len()`, else [`Error::BufferSize`]. More destinations than slots,
+/// or than `S` can index, is [`Error::TooManyDests`]. On error nothing is
+/// written.
+///
+/// When no destination has a positive last weight (or there is none), every
+/// slot is [`Slot::EMPTY`] and `Ok` is returned, as in C. Otherwise every
+/// slot holds an index into `dests`, and `states` tells each destination's
+/// permutation and slot count.
+pub fn populate<S: Slot, D: Borrow<Dest>>(
+    size: TableSize,
+    dests: &[D],
+    states: &mut [DestState],
+    slots: &mut [S],
+) -> Result<Weights, Error> {
+    let m = size.slots();
+    if usize::try_from(m).ok() != Some(slots.len()) || states.len() != dests.len() {
+        return Err(Error::BufferSize);
+    }
+    if dests.len() > slots.len() || dests.len() > S::MAX_DESTS {
+        return Err(Error::TooManyDests);
+    }
+
+    let w = weights(dests, size);
+    slots.fill(S::EMPTY);
+    states.fill(DestState::default());
+    if w.gcd < 1 {
+        return Ok(w);
+    }
+    permutate(size, w, dests, states);
+    fill(m, states, slots)?;
+    Ok(w)
+}
+
+/// Each destination's first slot, stride and turns.
+fn permutate<D: Borrow<Dest>>(size: TableSize, w: Weights, dests: &[D], states: &mut [DestState]) {
+    let m = size.slots();
+    for (d, st) in dests.iter().zip(states.iter_mut()) {
+        let d = d.borrow();
+        let offset = hash_key(&d.addr, d.port, &HASH1, 0) % m;
+        *st = DestState {
+            offset,
+            // In 1..M: with M prime, every stride visits every slot.
+            skip: hash_key(&d.addr, d.port, &HASH2, 0) % (m - 1) + 1,
+            perm: offset,
+            turns: turns(d.last_weight, w),
+            slots: 0,
+        };
+    }
+}
+
+/// Rounds over the destinations in order until all `m` slots are taken; in
+/// each round a destination claims `turns` slots in a row, each time its next
+/// preferred free slot.
+///
+/// `slots` starts all empty and doubles as the "taken" map, so no scratch
+/// memory is needed.
+fn fill<S: Slot>(m: u32, states: &mut [DestState], slots: &mut [S]) -> Result<(), Error> {
+    let mut filled: u32 = 0;
+    loop {
+        let before = filled;
+        for (i, st) in states.iter_mut().enumerate() {
+            let slot = S::from_index(i);
+            for _ in 0..st.turns {
+                let c = claim(m, st, slots)?;
+                // `claim` returned an empty slot, so `c` is in bounds.
+                if let Some(s) = slots.get_mut(c) {
+                    *s = slot;
+                }
+                st.slots += 1;
+                filled += 1;
+                if filled == m {
+                    return Ok(());
+                }
+            }
+        }
+        if filled == before {
+            // No destination has turns: C would spin forever, but this
+            // cannot happen when gcd >= 1. Leave the rest empty.
+            return Ok(());
+        }
+    }
+}
+
+/// Advances `st.perm` along the destination's permutation to its next free
+/// slot and returns that slot. `m` is prime and `1 <= skip < m`, so a free
+/// slot is always found while the table is not full.
+#[inline(always)]
+fn claim<S: Slot>(m: u32, st: &mut DestState, slots: &[S]) -> Result<usize, Error> {
+    loop {
+        let c = usize::try_from(st.perm).map_err(|_| Error::BufferSize)?;
+        match slots.get(c) {
+            Some(s) if *s == S::EMPTY => return Ok(c),
+            Some(_) => {
+                // perm < m and skip < m: the sum fits and one subtraction
+                // reduces it mod m.
+                st.perm += st.skip;
+                if st.perm >= m {
+                    st.perm -= m;
+                }
+            }
+            // perm < m == slots.len() always; refuse rather than panic.
+            None => return Err(Error::BufferSize),
+        }
+    }
+}

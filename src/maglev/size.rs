@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Table sizes: the ten primes the C scheduler offers.
+
+use super::error::Error;
+
+/// Size of a lookup table, chosen by index like `CONFIG_IP_VS_MH_TAB_INDEX`.
+///
+/// The slot count is a prime, so that every skip in `1..M` visits every slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableSize {
+    // INVARIANT: `MIN_INDEX <= index <= MAX_INDEX` and `slots` is its prime.
+    index: u32,
+    slots: u32,
+}
+
+impl TableSize {
+    /// Smallest index (251 slots).
+    pub const MIN_INDEX: u32 = 8;
+    /// Largest index (131071 slots).
+    pub const MAX_INDEX: u32 = 17;
+    /// The kernel's default index (4093 slots).
+    pub const DEFAULT_INDEX: u32 = 12;
+    /// Slot counts for indices `MIN_INDEX..=MAX_INDEX`, in order.
+    pub const PRIMES: [u32; 10] = [
+        251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071,
+    ];
+    /// The table size for [`Self::DEFAULT_INDEX`].
+    pub const DEFAULT: TableSize = TableSize {
+        index: Self::DEFAULT_INDEX,
+        slots: 4093,
+    };
+
+    /// The table size for `index`, or [`Error::BadTableIndex`] outside
+    /// `MIN_INDEX..=MAX_INDEX`.
+    pub const fn new(index: u32) -> Result<Self, Error> {
+        // A match rather than indexing PRIMES: no panic path at all.
+        let slots = match index {
+            8 => 251,
+            9 => 509,
+            10 => 1021,
+            11 => 2039,
+            12 => 4093,
+            13 => 8191,
+            14 => 16381,
+            15 => 32749,
+            16 => 65521,
+            17 => 131071,
+            _ => return Err(Error::BadTableIndex),
+        };
+        Ok(TableSize { index, slots })
+    }
+
+    /// The index this size was made from.
+    pub const fn index(self) -> u32 {
+        self.index
+    }
+
+    /// The number of slots M (a prime).
+    pub const fn slots(self) -> u32 {
+        self.slots
+    }
+
+    /// `IP_VS_MH_TAB_BITS`: the number of weight bits kept before shifting.
+    pub const fn bits(self) -> u32 {
+        self.index / 2
+    }
+}

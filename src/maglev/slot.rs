@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Slot storage: a small index into the destination array.
+
+/// A table slot: the index of a destination, or [`Slot::EMPTY`].
+///
+/// A narrow slot type keeps the table small (2 bytes per slot for `u16`
+/// instead of one 8-byte pointer per slot in C).
+pub trait Slot: Copy + Eq {
+    /// The value of a slot that holds no destination.
+    const EMPTY: Self;
+    /// How many destinations this type can index (indices `0..MAX_DESTS`).
+    const MAX_DESTS: usize;
+    /// The slot for destination `i`; [`Slot::EMPTY`] if `i >= MAX_DESTS`.
+    fn from_index(i: usize) -> Self;
+    /// The destination index held, or `None` for an empty slot.
+    fn index(self) -> Option<usize>;
+}
+
+impl Slot for u16 {
+    const EMPTY: Self = u16::MAX;
+    const MAX_DESTS: usize = u16::MAX as usize;
+
+    #[inline(always)]
+    fn from_index(i: usize) -> Self {
+        match u16::try_from(i) {
+            Ok(v) => v,
+            Err(_) => Self::EMPTY,
+        }
+    }
+
+    #[inline(always)]
+    fn index(self) -> Option<usize> {
+        if self == Self::EMPTY {
+            None
+        } else {
+            Some(usize::from(self))
+        }
+    }
+}
+
+impl Slot for u32 {
+    const EMPTY: Self = u32::MAX;
+    // The table never holds more than 131071 destinations, so this fits
+    // usize on every kernel target.
+    const MAX_DESTS: usize = u32::MAX as usize;
+
+    #[inline(always)]
+    fn from_index(i: usize) -> Self {
+        match u32::try_from(i) {
+            Ok(v) => v,
+            Err(_) => Self::EMPTY,
+        }
+    }
+
+    #[inline(always)]
+    fn index(self) -> Option<usize> {
+        if self == Self::EMPTY {
+            None
+        } else {
+            usize::try_from(self).ok()
+        }
+    }
+}
