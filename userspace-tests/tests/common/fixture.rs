@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Loader for golden fixtures (`fixtures/*.mhfx`); the format is described
+//! in `userspace-tests/README.md`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use userspace_tests::maglev::Family;
+use userspace_tests::oracle::{CDest, DEST_OVERLOAD};
+
+/// Service flags that change scheduling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `mh-fallback` (IP_VS_SVC_F_SCHED1).
+    pub fallback: bool,
+    /// `mh-port` (IP_VS_SVC_F_SCHED2).
+    pub port: bool,
+    /// `flag-3` (IP_VS_SVC_F_SCHED3): the Rust module's order-independent
+    /// table.
+    pub canonical: bool,
+}
+
+/// One expected scheduling decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Client address bytes (`union nf_inet_addr`).
+    pub addr: [u8; 16],
+    /// Client port in host order (hashed only with `mh-port`).
+    pub port: u16,
+    /// Expected destination index in the fixture's list, or `None`.
+    pub expect: Option<usize>,
+    /// Line number, for messages.
+    pub line: usize,
+}
+
+/// A parsed fixture.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    pub source: String,
+    pub index: u32,
+    pub family: Family,
+    pub flags: Flags,
+    /// Destinations in `svc->destinations` order.
+    pub dests: Vec<CDest>,
+    pub probes: Vec<Probe>,
+}
+
+/// A parse error with its line.
+#[derive(Debug)]
+pub struct ParseError {
+    pub line: usize,
+    pub msg: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.msg)
+    }
+}
+
+fn err<T>(line: usize, msg: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError {
+        line,
+        msg: msg.into(),
+    })
+}
+
+fn raw_ip(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut raw = [0u8; 16];
+            raw[..4].copy_from_slice(&a.octets());
+            raw
+        }
+        IpAddr::V6(a) => a.octets(),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(line: usize, what: &str, s: &str) -> Result<T, ParseError> {
+    s.parse()
+        .or_else(|_| err(line, format!("bad {what}: {s:?}")))
+}
+
+fn parse_ip(line: usize, s: &str) -> Result<[u8; 16], ParseError> {
+    s.parse::<IpAddr>()
+        .map(raw_ip)
+        .or_else(|_| err(line, format!("bad address: {s:?}")))
+}
+
+/// Parses a fixture from its text.
+pub fn parse(text: &str) -> Result<Fixture, ParseError> {
+    let mut source = None;
+    let mut index = None;
+    let mut family = None;
+    let mut flags = None;
+    let mut dests = Vec::new();
+    // Client lines are resolved after all destinations are known.
+    let mut clients: Vec<(usize, [u8; 16], u16, String)> = Vec::new();
+
+    for (n, raw_line) in text.lines().enumerate() {
+        let line = n + 1;
+        let content = raw_line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let (key, rest) = content
+            .split_once(char::is_whitespace)
+            .map_or((content, ""), |(k, r)| (k, r.trim()));
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        match key {
+            "source" => source = Some(rest.to_string()),
+            "index" => index = Some(parse_num::<u32>(line, "index", rest)?),
+            "af" => {
+                family = Some(match rest {
+                    "inet" => Family::Inet,
+                    "inet6" => Family::Inet6,
+                    _ => return err(line, format!("af must be inet or inet6, not {rest:?}")),
+                })
+            }
+            "flags" => {
+                let mut f = Flags::default();
+                for name in rest.split(',').map(str::trim) {
+                    match name {
+                        "none" | "" => {}
+                        "mh-fallback" => f.fallback = true,
+                        "mh-port" => f.port = true,
+                        "flag-3" => f.canonical = true,
+                        _ => return err(line, format!("unknown flag {name:?}")),
+                    }
+                }
+                flags = Some(f);
+            }
+            "dest" => {
+                let [addr, port, weight, last_weight, overload] = fields[..] else {
+                    return err(line, "dest needs: addr port weight last_weight overload");
+                };
+                dests.push(CDest {
+                    addr: parse_ip(line, addr)?,
+                    port_be: parse_num::<u16>(line, "port", port)?.to_be(),
+                    weight: parse_num(line, "weight", weight)?,
+                    last_weight: parse_num(line, "last_weight", last_weight)?,
+                    flags: match overload {
+                        "0" => 0,
+                        "1" => DEST_OVERLOAD,
+                        _ => return err(line, "overload must be 0 or 1"),
+                    },
+                });
+            }
+            "client" => {
+                let [addr, port, expect] = fields[..] else {
+                    return err(line, "client needs: addr port expected");
+                };
+                clients.push((
+                    line,
+                    parse_ip(line, addr)?,
+                    parse_num(line, "port", port)?,
+                    expect.to_string(),
+                ));
+            }
+            k if k.starts_with("x-") => {} // extension fields: ignored
+            _ => return err(line, format!("unknown key {key:?}")),
+        }
+    }
+
+    let mut probes = Vec::new();
+    for (line, addr, port, expect) in clients {
+        let expect = resolve(line, &expect, &dests)?;
+        probes.push(Probe {
+            addr,
+            port,
+            expect,
+            line,
+        });
+    }
+    let end = text.lines().count();
+    Ok(Fixture {
+        source: source.map_or_else(|| err(end, "missing source"), Ok)?,
+        index: index.map_or_else(|| err(end, "missing index"), Ok)?,
+        family: family.map_or_else(|| err(end, "missing af"), Ok)?,
+        flags: flags.unwrap_or_default(),
+        dests,
+        probes,
+    })
+}
+
+/// An expected result: `none`, a list index, or the destination's
+/// `addr:port` / `[addr6]:port`.
+fn resolve(line: usize, s: &str, dests: &[CDest]) -> Result<Option<usize>, ParseError> {
+    if s == "none" {
+        return Ok(None);
+    }
+    if let Ok(i) = s.parse::<usize>() {
+        if i >= dests.len() {
+            return err(line, format!("destination index {i} out of range"));
+        }
+        return Ok(Some(i));
+    }
+    let Ok(sa) = s.parse::<SocketAddr>() else {
+        return err(line, format!("expected none, an index or addr:port, not {s:?}"));
+    };
+    let raw = raw_ip(sa.ip());
+    let mut hits = dests
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.addr == raw && u16::from_be(d.port_be) == sa.port());
+    match (hits.next(), hits.next()) {
+        (Some((i, _)), None) => Ok(Some(i)),
+        (None, _) => err(line, format!("no destination {s}")),
+        (Some(_), Some(_)) => err(line, format!("destination {s} is listed twice")),
+    }
+}
+
+/// Loads every `*.mhfx` file of `dir`, sorted by name.
+pub fn load_dir(dir: &Path) -> Vec<(String, Result<Fixture, ParseError>)> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "mhfx"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+            (p.display().to_string(), parse(&text))
+        })
+        .collect()
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Helpers shared by the test files: conversions between the core's types
+//! and the C model's, availability, table builds, and proptest strategies.
+
+// Each test file uses a different subset.
+#![allow(dead_code)]
+
+pub mod fixture;
+
+use proptest::prelude::*;
+use userspace_tests::maglev::{
+    populate, Addr, Availability, Dest, DestState, Error, Family, Slot, TableSize, Weights,
+};
+use userspace_tests::oracle::{CDest, DEST_OVERLOAD};
+
+/// The core's view of a C destination in a service of `family`.
+pub fn core_dest(family: Family, d: &CDest) -> Dest {
+    Dest {
+        addr: Addr::from_nf_inet_addr(family, &d.addr),
+        port: u16::from_be(d.port_be),
+        last_weight: d.last_weight,
+    }
+}
+
+/// The core's view of a C destination list.
+pub fn core_dests(family: Family, dests: &[CDest]) -> Vec<Dest> {
+    dests.iter().map(|d| core_dest(family, d)).collect()
+}
+
+/// Availability read from C destinations (current weight and overload flag),
+/// as the kernel adapter reads `struct ip_vs_dest`.
+pub struct Avail<'a> {
+    pub dests: &'a [CDest],
+    pub states: &'a [DestState],
+}
+
+impl Availability for Avail<'_> {
+    fn is_available(&self, dest: usize) -> bool {
+        self.dests.get(dest).is_some_and(CDest::available)
+    }
+
+    fn any_available(&self) -> bool {
+        self.dests
+            .iter()
+            .zip(self.states)
+            .any(|(d, s)| s.slots > 0 && d.available())
+    }
+}
+
+/// A built core table.
+pub struct Built<S> {
+    pub slots: Vec<S>,
+    pub states: Vec<DestState>,
+    pub weights: Weights,
+}
+
+/// Builds a core table of slot type `S`.
+pub fn build<S: Slot>(size: TableSize, dests: &[Dest]) -> Result<Built<S>, Error> {
+    let mut slots = vec![S::EMPTY; size.slots() as usize];
+    let mut states = vec![DestState::default(); dests.len()];
+    let weights = populate(size, dests, &mut states, &mut slots)?;
+    Ok(Built {
+        slots,
+        states,
+        weights,
+    })
+}
+
+/// A table as destination indices, -1 for empty (the C model's form).
+pub fn as_i32<S: Slot>(slots: &[S]) -> Vec<i32> {
+    slots
+        .iter()
+        .map(|s| s.index().map_or(-1, |i| i as i32))
+        .collect()
+}
+
+/// Slots per destination, from a table in C form.
+pub fn counts(slots: &[i32], n: usize) -> Vec<u32> {
+    let mut c = vec![0u32; n];
+    for &s in slots {
+        if let Ok(i) = usize::try_from(s) {
+            c[i] += 1;
+        }
+    }
+    c
+}
+
+/// A C destination with the given address bytes, host-order port and weights.
+pub fn cdest(addr: [u8; 16], port: u16, weight: i32, last_weight: i32) -> CDest {
+    CDest {
+        addr,
+        port_be: port.to_be(),
+        weight,
+        last_weight,
+        flags: 0,
+    }
+}
+
+/// Raw bytes of an IPv4 address (the rest of `nf_inet_addr` zero).
+pub fn v4(a: [u8; 4]) -> [u8; 16] {
+    let mut raw = [0u8; 16];
+    raw[..4].copy_from_slice(&a);
+    raw
+}
+
+/// A deterministic, distinct IPv4 destination address for index `i`.
+pub fn v4_host(i: u32) -> [u8; 16] {
+    let [_, b, c, d] = (0x0a00_0000 | (i + 1)).to_be_bytes();
+    v4([10, b, c, d])
+}
+
+/// Small deterministic PRNG for tests that are not proptests (xorshift64*).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+// ---- proptest strategies ------------------------------------------------
+
+/// Raw address bytes: IPv4 (12 zero bytes after) or IPv6.
+pub fn raw_addr() -> impl Strategy<Value = [u8; 16]> {
+    prop_oneof![any::<[u8; 4]>().prop_map(v4), any::<[u8; 16]>(),]
+}
+
+/// Raw address bytes of the given family.
+pub fn raw_addr_of(family: Family) -> BoxedStrategy<[u8; 16]> {
+    match family {
+        Family::Inet => any::<[u8; 4]>().prop_map(v4).boxed(),
+        Family::Inet6 => any::<[u8; 16]>().boxed(),
+    }
+}
+
+/// A service family.
+pub fn family() -> impl Strategy<Value = Family> {
+    prop_oneof![Just(Family::Inet), Just(Family::Inet6)]
+}
+
+/// Weights as IPVS allows them (0..=i32::MAX), biased to the edges and to
+/// small values, with an occasional negative one to pin C's signed
+/// arithmetic.
+pub fn weight() -> impl Strategy<Value = i32> {
+    prop_oneof![
+        3 => Just(0),
+        1 => Just(i32::MAX),
+        8 => 1..=10i32,
+        4 => 1..=100_000i32,
+        2 => 0..=i32::MAX,
+        1 => -1000..=-1i32,
+        1 => Just(i32::MIN),
+    ]
+}
+
+/// One destination of a service of `family`: random port, weights and
+/// overload flag. Addresses are mostly of the service's family, sometimes
+/// of the other one (tunnelled mixed-family destinations).
+pub fn cdest_strategy(family: Family) -> impl Strategy<Value = CDest> {
+    let addr = prop_oneof![8 => raw_addr_of(family), 1 => raw_addr()];
+    (addr, any::<u16>(), weight(), weight(), prop::bool::weighted(0.1)).prop_map(
+        |(addr, port, weight, last_weight, overload)| CDest {
+            addr,
+            port_be: port.to_be(),
+            weight,
+            last_weight,
+            flags: if overload { DEST_OVERLOAD } else { 0 },
+        },
+    )
+}
+
+/// A client: raw address (of `family`) and host-order port.
+pub fn client(family: Family) -> impl Strategy<Value = ([u8; 16], u16)> {
+    (raw_addr_of(family), any::<u16>())
+}
