@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what building and testing need; skips what is already present.
+# Idempotent: safe to run before every build.
+source "$(dirname "$0")/common.sh"
+
+# package -> a file it provides, to skip apt when everything is installed.
+declare -A PACKAGES=(
+	[rustc-web]=/usr/bin/rustc
+	[rust-web-src]=/usr/lib/rustlib/src/rust/library/core/src/lib.rs
+	[libclang-19-dev]=/usr/lib/llvm-19/lib/libclang.so
+	[clang-19]=/usr/bin/clang-19
+	[lld-19]=/usr/bin/ld.lld-19
+	[llvm-19]=/usr/bin/llvm-ar-19
+	[gcc]=/usr/bin/gcc
+	[make]=/usr/bin/make
+	[bc]=/usr/bin/bc
+	[bison]=/usr/bin/bison
+	[flex]=/usr/bin/flex
+	[libelf-dev]=/usr/include/libelf.h
+	[libssl-dev]=/usr/include/openssl/ssl.h
+	[cpio]=/usr/bin/cpio
+	[kmod]=/usr/bin/kmod
+	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
+	[busybox-static]=/bin/busybox
+	[ipvsadm]=/sbin/ipvsadm
+	[iproute2]=/sbin/ip
+	[xz-utils]=/usr/bin/xz
+	[python3]=/usr/bin/python3
+	[rsync]=/usr/bin/rsync
+	[dwarves]=/usr/bin/pahole
+)
+
+missing=()
+for pkg in "${!PACKAGES[@]}"; do
+	[[ -e ${PACKAGES[$pkg]} ]] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	log "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -q >&2 || die "apt-get update failed: check network access to deb.debian.org"
+	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		die "could not install ${missing[*]}: they come from Debian 12 (bookworm main and bookworm-security)"
+fi
+for pkg in "${!PACKAGES[@]}"; do
+	[[ -e ${PACKAGES[$pkg]} ]] || die "package $pkg is installed but ${PACKAGES[$pkg]} is missing"
+done
+
+"$KERNEL_RUSTC" --version | grep -qE '^rustc 1\.(8[5-9]|9[0-9]|1[0-9][0-9])\.' ||
+	die "$KERNEL_RUSTC is $("$KERNEL_RUSTC" --version); Linux $KERNEL_SERIES needs rustc >= 1.85 (Debian package rustc-web)"
+
+if ! bindgen --version 2>/dev/null | grep -qF "$BINDGEN_VERSION"; then
+	command -v cargo >/dev/null || die "cargo is needed to install bindgen-cli (install rustup or Debian's cargo-web)"
+	log "installing bindgen-cli $BINDGEN_VERSION into $TOOLS_DIR"
+	cargo install --quiet --locked --root "$TOOLS_DIR" bindgen-cli --version "$BINDGEN_VERSION" >&2 ||
+		die "cargo install bindgen-cli $BINDGEN_VERSION failed: crates.io must be reachable"
+fi
+bindgen --version >/dev/null || die "bindgen does not run (LIBCLANG_PATH=$LIBCLANG_PATH)"
+log "bootstrap: all tools present"

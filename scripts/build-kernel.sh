@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds (or reuses) a test kernel: scripts/build-kernel.sh debug|release
+# Prints the build directory (also the KDIR for out-of-tree modules) on stdout.
+# The build is cached, keyed by the config fragments, the source version and
+# the toolchain, so it is rebuilt only when one of them changes.
+source "$(dirname "$0")/common.sh"
+
+variant=${1:-debug}
+[[ -f $PROJECT_DIR/kernel-config/$variant.config ]] ||
+	die "unknown kernel variant '$variant' (have: $(cd "$PROJECT_DIR/kernel-config" && ls | grep -v base | sed 's/\.config//' | tr '\n' ' '))"
+
+"$PROJECT_DIR/scripts/bootstrap.sh"
+src=$("$PROJECT_DIR/scripts/kernel-source.sh")
+
+# KASAN together with Rust needs clang; the release kernel uses GCC like the
+# distributions do.
+case $variant in
+debug) cc_args=(LLVM=-$LLVM_VERSION) ;;
+*) cc_args=() ;;
+esac
+make_args=(-C "$src" RUSTC="$KERNEL_RUSTC" BINDGEN=bindgen "${cc_args[@]}")
+
+fragments=("$PROJECT_DIR/kernel-config/base.config" "$PROJECT_DIR/kernel-config/$variant.config")
+key=$({
+	cat "${fragments[@]}"
+	basename "$src"
+	"$KERNEL_RUSTC" --version
+	bindgen --version
+	gcc --version | head -n1
+	clang-$LLVM_VERSION --version | head -n1
+	echo "${make_args[@]:2}"
+} | sha256sum | cut -c1-16)
+out=$CACHE_DIR/build/$variant-$key
+
+if [[ -f $out/.built ]]; then
+	log "reusing the $variant kernel in $out"
+	echo "$out"
+	exit 0
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+log "building the $variant kernel in $out (about 10-20 minutes on 2 cores)"
+make "${make_args[@]}" O="$out" rustavailable >&2 ||
+	die "the kernel does not accept this Rust toolchain (see above); run scripts/bootstrap.sh"
+make "${make_args[@]}" O="$out" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${fragments[@]}" >/dev/null
+make "${make_args[@]}" O="$out" olddefconfig >/dev/null
+
+# Every option the fragments ask for must have survived olddefconfig.
+missing=()
+while IFS= read -r line; do
+	[[ $line =~ ^(CONFIG_[A-Z0-9_]+)=(.*)$ ]] || continue
+	grep -qxF "$line" "$out/.config" || missing+=("$line (got: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$out/.config" || echo unset))")
+done < <(cat "${fragments[@]}")
+if ((${#missing[@]})); then
+	printf '  %s\n' "${missing[@]}" >&2
+	die "the $variant config could not enable the options above (a dependency is missing)"
+fi
+
+jobs=$(nproc)
+make "${make_args[@]}" O="$out" -j"$jobs" bzImage modules >"$out/build.log" 2>&1 || {
+	tail -n 40 "$out/build.log" >&2
+	die "kernel build failed; full log in $out/build.log"
+}
+make "${make_args[@]}" O="$out" INSTALL_MOD_PATH="$out/modroot" modules_install >/dev/null
+touch "$out/.built"
+log "built the $variant kernel: $out/arch/x86/boot/bzImage"
+echo "$out"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# PID 1 of the test guest. The root filesystem is the host's, read-only over
+# 9p; this script makes the writable places a test needs, runs the job that
+# scripts/run-vm.sh left in the job share, and powers the guest off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp/home LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+for d in /tmp /run /var/tmp /var/lib/ipvsadm; do
+	mountpoint -q "$d" 2>/dev/null || mount -t tmpfs tmpfs "$d" 2>/dev/null
+done
+mkdir -p "$HOME" /run/netns
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+
+job=/run/job
+mkdir -p "$job"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job "$job"
+# Modules of the test kernel, where modprobe looks for them.
+mount -t tmpfs tmpfs /lib/modules
+mkdir -p "/lib/modules/$(uname -r)"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro modules "/lib/modules/$(uname -r)"
+
+ip link set lo up
+hostname guest 2>/dev/null
+
+kmemleak=/sys/kernel/debug/kmemleak
+if [[ -w $kmemleak ]]; then
+	# Objects from boot are not the test's business.
+	echo scan >"$kmemleak"
+	echo clear >"$kmemleak"
+fi
+
+echo "guest: running job"
+bash "$job/cmd" </dev/null 2>&1
+rc=$?
+echo "$rc" >"$job/rc"
+
+if [[ -w $kmemleak ]]; then
+	# Two scans: an object must be seen unreferenced twice to be reported.
+	echo scan >"$kmemleak"
+	sleep 1
+	echo scan >"$kmemleak"
+	cat "$kmemleak" >"$job/kmemleak"
+fi
+dmesg >"$job/dmesg"
+sync
+echo "guest: job exited with $rc"
+/bin/busybox reboot -f

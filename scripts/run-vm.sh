@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Boots a test kernel under QEMU and runs a command inside it.
+#
+#   scripts/run-vm.sh [--kernel DIR] [--timeout SECONDS] [--keep DIR] -- CMD [ARG...]
+#
+# The guest uses the host's root filesystem read-only over 9p, so every tool
+# installed here (ipvsadm, iproute2, python3) exists there too. CMD runs as
+# root in the guest, in the current directory. The exit code is CMD's; the
+# run fails as well if the guest's kernel log holds any report (BUG, WARNING,
+# KASAN, lockdep, RCU, kmemleak, Oops), which is then printed.
+source "$(dirname "$0")/common.sh"
+
+kernel_dir=${KERNEL_DIR:-}
+timeout_s=${VM_TIMEOUT:-900}
+keep=
+while (($#)); do
+	case $1 in
+	--kernel) kernel_dir=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+(($#)) || die "usage: run-vm.sh [--kernel DIR] [--timeout S] [--keep DIR] -- CMD [ARG...]"
+[[ -n $kernel_dir ]] || kernel_dir=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
+bzimage=$kernel_dir/arch/x86/boot/bzImage
+release=$(cat "$kernel_dir/include/config/kernel.release")
+moddir=$kernel_dir/modroot/lib/modules/$release
+[[ -f $bzimage && -d $moddir ]] || die "no built kernel in $kernel_dir (run scripts/build-kernel.sh)"
+
+job=$(mktemp -d "${TMPDIR:-/tmp}/ipvs-mh-vm.XXXXXX")
+qemu_pid=
+cleanup() {
+	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -KILL "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+	fi
+	if [[ -n $keep ]]; then
+		mkdir -p "$keep" && cp -a "$job/." "$keep/"
+	fi
+	rm -rf "$job"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+{
+	echo "cd $(printf %q "$PWD") || exit 1"
+	# Pass the caller's test settings through to the guest.
+	env | grep -E '^(IPVS_MH_|TEST_|CI=)' | sed 's/^/export /; s/=\(.*\)$/="\1"/' || true
+	printf 'exec'
+	printf ' %q' "$@"
+	echo
+} >"$job/cmd"
+
+# Boots with the given accelerator; the console goes to $job/console.
+boot() {
+	local accel=$1 limit=$2
+	local args=(
+		-accel "$accel" -cpu max -smp 2 -m 3G
+		-nographic -no-reboot -nodefaults -serial "file:$job/console"
+		-kernel "$bzimage"
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on"
+		-virtfs "local,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$moddir,mount_tag=modules,security_model=none,readonly=on"
+		-virtfs "local,path=$job,mount_tag=job,security_model=none"
+	)
+	[[ $accel == kvm ]] && args[2]=host
+	: >"$job/console"
+	qemu-system-x86_64 "${args[@]}" </dev/null >"$job/qemu.log" 2>&1 &
+	qemu_pid=$!
+	local waited=0 tail_pid
+	tail -n +1 -f "$job/console" --pid "$qemu_pid" 2>/dev/null | sed -u 's/^/  | /' >&2 &
+	tail_pid=$!
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		if ((waited >= limit)); then
+			log "guest timed out after ${limit}s; killing QEMU"
+			kill -KILL "$qemu_pid" 2>/dev/null || true
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$qemu_pid" 2>/dev/null || true
+	qemu_pid=
+	wait "$tail_pid" 2>/dev/null || true
+}
+
+# KVM hangs at boot on some hosts: use it only where a short probe proved it.
+accel=${VM_ACCEL:-}
+if [[ -z $accel ]]; then
+	probe=$CACHE_DIR/kvm-probe-$(basename "$kernel_dir")
+	if [[ ! -f $probe ]]; then
+		result=tcg
+		if [[ -w /dev/kvm ]]; then
+			log "probing KVM with a short boot"
+			saved=$(cat "$job/cmd")
+			echo 'exit 0' >"$job/cmd"
+			boot kvm 60 2>/dev/null
+			[[ $(cat "$job/rc" 2>/dev/null) == 0 ]] && result=kvm
+			rm -f "$job/rc" "$job/dmesg" "$job/kmemleak"
+			printf '%s\n' "$saved" >"$job/cmd"
+		fi
+		echo "$result" >"$probe"
+	fi
+	accel=$(cat "$probe")
+fi
+
+log "booting $release under QEMU ($accel), timeout ${timeout_s}s: $*"
+start=$SECONDS
+boot "$accel" "$timeout_s"
+log "guest ran for $((SECONDS - start))s"
+
+rc=$(cat "$job/rc" 2>/dev/null || echo "none")
+status=0
+if [[ $rc == none ]]; then
+	echo "error: the guest did not finish the job (timeout or crash); console above" >&2
+	status=1
+elif [[ $rc != 0 ]]; then
+	echo "error: the job exited with $rc" >&2
+	status=$rc
+fi
+
+# Any kernel report fails the run, even when the job itself passed.
+reports='BUG:|WARNING:|KASAN|Oops|Kernel panic|suspicious RCU usage|possible (recursive|circular) locking|inconsistent lock state|unreferenced object|general protection fault|Call Trace:|UBSAN|ODEBUG|INFO: task .* blocked|rcu_.*detected stall'
+for f in "$job/dmesg" "$job/console"; do
+	[[ -s $f ]] || continue
+	if grep -Eq "$reports" "$f"; then
+		echo "error: kernel report in the guest's log ($(basename "$f")):" >&2
+		grep -En -B2 -A25 "$reports" "$f" | head -n 120 >&2
+		status=${status/#0/1}
+		break
+	fi
+done
+if [[ -s $job/kmemleak ]]; then
+	echo "error: kmemleak found leaks:" >&2
+	head -n 80 "$job/kmemleak" >&2
+	((status)) || status=1
+fi
+exit "$status"

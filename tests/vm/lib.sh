@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Helpers for the scenarios that run inside the test guest. Sourced.
+set -euo pipefail
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT_DIR=$(cd "$TESTS_DIR/../.." && pwd)
+RUST_KO=${IPVS_MH_KO:-$PROJECT_DIR/ip_vs_mh.ko}
+
+failures=0
+step() { printf '\n== %s\n' "$*"; }
+pass() { printf 'ok   %s\n' "$*"; }
+fail() {
+	printf 'FAIL %s\n' "$*"
+	failures=$((failures + 1))
+}
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+# refuse DESCRIPTION COMMAND...: passes when COMMAND fails.
+refuse() {
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then fail "$what (was accepted)"; else pass "$what"; fi
+}
+finish() {
+	if ((failures)); then
+		printf '\n%d check(s) failed in %s\n' "$failures" "$(basename "$0")"
+		exit 1
+	fi
+	printf '\nall checks passed in %s\n' "$(basename "$0")"
+}
+
+# Kernel log lines that appeared since the last mark.
+dmesg_mark() { dmesg_lines=$(dmesg | wc -l); }
+dmesg_new() { dmesg | tail -n +$((dmesg_lines + 1)); }
+
+# Unloads every mh scheduler (C or Rust) and IPVS state.
+reset_ipvs() {
+	ipvsadm -C 2>/dev/null || true
+	rmmod ip_vs_mh 2>/dev/null || true
+}
+
+load_rust_mh() {
+	[[ -f $RUST_KO ]] || {
+		echo "missing $RUST_KO: build the module first"
+		return 1
+	}
+	modprobe ip_vs
+	insmod "$RUST_KO" "$@"
+}
+
+load_c_mh() {
+	modprobe ip_vs_mh
+	modinfo -F filename ip_vs_mh | grep -q '/kernel/net/netfilter/ipvs/' ||
+		{ echo "modprobe did not pick the in-tree C ip_vs_mh"; return 1; }
+}
+
+# Topology: a client namespace and N real servers behind the director, which
+# is the guest's root namespace. Real servers answer with their own name.
+#   client  10.0.0.2  --veth--  director 10.0.0.1 (VIP 10.0.0.100)
+#   rsK     10.0.1.K  --veth--  director 10.0.1.254 (NAT: default route back)
+setup_nat_topology() {
+	local n=$1 k
+	sysctl -qw net.ipv4.ip_forward=1
+	sysctl -qw net.ipv4.vs.conntrack=0 2>/dev/null || true
+	ip netns add client
+	ip link add c0 type veth peer name eth0 netns client
+	ip addr add 10.0.0.1/24 dev c0
+	ip addr add 10.0.0.100/32 dev c0
+	ip link set c0 up
+	ip -n client addr add 10.0.0.2/24 dev eth0
+	ip -n client link set eth0 up
+	ip -n client link set lo up
+	ip -n client route add default via 10.0.0.1
+	ip link add rsbr type bridge
+	ip addr add 10.0.1.254/24 dev rsbr
+	ip link set rsbr up
+	for ((k = 1; k <= n; k++)); do
+		ip netns add "rs$k"
+		ip link add "rs$k" type veth peer name eth0 netns "rs$k"
+		ip link set "rs$k" master rsbr up
+		ip -n "rs$k" addr add "10.0.1.$k/24" dev eth0
+		ip -n "rs$k" link set eth0 up
+		ip -n "rs$k" link set lo up
+		ip -n "rs$k" route add default via 10.0.1.254
+		ip netns exec "rs$k" python3 "$TESTS_DIR/rs_server.py" "rs$k" 80 &
+	done
+	for ((k = 1; k <= n; k++)); do
+		wait_port "rs$k" "10.0.1.$k" 80
+	done
+}
+
+wait_port() {
+	local ns=$1 addr=$2 port=$3 i
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec "$ns" python3 -c "import socket,sys; socket.create_connection(('$addr', $port), 1)" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "server $ns $addr:$port did not come up"
+	return 1
+}
+
+teardown_topology() {
+	local ns
+	pkill -f rs_server.py 2>/dev/null || true
+	for ns in $(ip netns list | awk '{print $1}'); do
+		ip netns del "$ns"
+	done
+	ip link del rsbr 2>/dev/null || true
+	ip link del c0 2>/dev/null || true
+}
+
+# Opens COUNT connections from the client to VIP:PORT; prints one line per
+# connection: "<client port> <server name>" (server "-" if it failed).
+client_flows() {
+	ip netns exec client python3 "$TESTS_DIR/client.py" "$@"
+}
