@@ -5,6 +5,7 @@
 use super::key::{hash_key, Addr, HASH1};
 use super::size::TableSize;
 use super::slot::Slot;
+use core::num::NonZeroU32;
 
 /// Which destinations may take new connections.
 pub trait Availability {
@@ -23,7 +24,7 @@ pub trait Availability {
 /// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
 #[inline(always)]
 pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
-    hash_key(addr, port, &HASH1, 0) % size.slots()
+    hash_key(addr, port, &HASH1, 0) % size.modulus()
 }
 
 /// The destination for a client at `addr` (with `port`, host order; 0 when
@@ -48,7 +49,6 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     fallback: bool,
     avail: &A,
 ) -> Option<usize> {
-    let m = size.slots();
     let ihash = first_slot(size, addr, port);
     let first = slot_at(slots, ihash)?;
     if avail.is_available(first) {
@@ -57,7 +57,7 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if !fallback || !avail.any_available() {
         return None;
     }
-    fallback_scan(slots, m, ihash, addr, port, avail)
+    fallback_scan(slots, size.modulus(), ihash, addr, port, avail)
 }
 
 /// The rehash loop of a fallback lookup, kept out of line: it is the rare,
@@ -65,13 +65,13 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
 #[inline(never)]
 fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
-    m: u32,
+    m: NonZeroU32,
     ihash: u32,
     addr: &Addr,
     port: u16,
     avail: &A,
 ) -> Option<usize> {
-    for offset in 0..m {
+    for offset in 0..m.get() {
         // offset, ihash < m <= 131071: the sum cannot overflow.
         let roffset = (offset + ihash) % m;
         let d = slot_at(slots, hash_key(addr, port, &HASH1, roffset) % m)?;

@@ -50,14 +50,13 @@ pub fn populate<S: Slot, D: Borrow<Dest>>(
 
 /// Each destination's first slot, stride and turns.
 fn permutate<D: Borrow<Dest>>(size: TableSize, w: Weights, dests: &[D], states: &mut [DestState]) {
-    let m = size.slots();
     for (d, st) in dests.iter().zip(states.iter_mut()) {
         let d = d.borrow();
-        let offset = hash_key(&d.addr, d.port, &HASH1, 0) % m;
+        let offset = hash_key(&d.addr, d.port, &HASH1, 0) % size.modulus();
         *st = DestState {
             offset,
             // In 1..M: with M prime, every stride visits every slot.
-            skip: hash_key(&d.addr, d.port, &HASH2, 0) % (m - 1) + 1,
+            skip: hash_key(&d.addr, d.port, &HASH2, 0) % size.skip_modulus() + 1,
             perm: offset,
             turns: turns(d.last_weight, w),
             slots: 0,

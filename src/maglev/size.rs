@@ -3,15 +3,18 @@
 //! Table sizes: the ten primes the C scheduler offers.
 
 use super::error::Error;
+use core::num::NonZeroU32;
 
 /// Size of a lookup table, chosen by index like `CONFIG_IP_VS_MH_TAB_INDEX`.
 ///
 /// The slot count is a prime, so that every skip in `1..M` visits every slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableSize {
-    // INVARIANT: `MIN_INDEX <= index <= MAX_INDEX` and `slots` is its prime.
+    // INVARIANT: `MIN_INDEX <= index <= MAX_INDEX`, `slots` is its prime and
+    // `skip_mod` is `slots - 1`. Non-zero types make `%` free of panics.
     index: u32,
-    slots: u32,
+    slots: NonZeroU32,
+    skip_mod: NonZeroU32,
 }
 
 impl TableSize {
@@ -26,9 +29,10 @@ impl TableSize {
         251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071,
     ];
     /// The table size for [`Self::DEFAULT_INDEX`].
-    pub const DEFAULT: TableSize = TableSize {
-        index: Self::DEFAULT_INDEX,
-        slots: 4093,
+    pub const DEFAULT: TableSize = match Self::new(Self::DEFAULT_INDEX) {
+        Ok(size) => size,
+        // Evaluated at compile time: a bad index would fail the build.
+        Err(_) => panic!("the default index is valid"),
     };
 
     /// The table size for `index`, or [`Error::BadTableIndex`] outside
@@ -48,7 +52,14 @@ impl TableSize {
             17 => 131071,
             _ => return Err(Error::BadTableIndex),
         };
-        Ok(TableSize { index, slots })
+        match (NonZeroU32::new(slots), NonZeroU32::new(slots - 1)) {
+            (Some(slots), Some(skip_mod)) => Ok(TableSize {
+                index,
+                slots,
+                skip_mod,
+            }),
+            _ => Err(Error::BadTableIndex),
+        }
     }
 
     /// The index this size was made from.
@@ -58,7 +69,17 @@ impl TableSize {
 
     /// The number of slots M (a prime).
     pub const fn slots(self) -> u32 {
+        self.slots.get()
+    }
+
+    /// The number of slots as a divisor: `x % size.modulus()` cannot panic.
+    pub const fn modulus(self) -> NonZeroU32 {
         self.slots
+    }
+
+    /// `M - 1`, the divisor of the skip hash (skips are in `1..M`).
+    pub const fn skip_modulus(self) -> NonZeroU32 {
+        self.skip_mod
     }
 
     /// `IP_VS_MH_TAB_BITS`: the number of weight bits kept before shifting.
