@@ -47,8 +47,7 @@ struct RawModel {
 
 extern "C" {
     fn mh_model_hsiphash(data: *const u8, len: usize, key: *const CKey) -> u32;
-    fn mh_model_hashkey(v6: i32, addr: *const u8, port_be: u16, key: *const CKey, off: u32)
-        -> u32;
+    fn mh_model_hashkey(v6: i32, addr: *const u8, port_be: u16, key: *const CKey, off: u32) -> u32;
     fn mh_model_prime(tab_index: i32) -> u32;
     fn mh_model_new(tab_index: i32, v6: i32) -> *mut RawModel;
     fn mh_model_free(m: *mut RawModel);
@@ -170,7 +169,12 @@ impl Model {
     /// (gcd, rshift) of the last build.
     pub fn weights(&self) -> (i32, i32) {
         // SAFETY: `self.raw` is live.
-        unsafe { (mh_model_gcd(self.raw.as_ptr()), mh_model_rshift(self.raw.as_ptr())) }
+        unsafe {
+            (
+                mh_model_gcd(self.raw.as_ptr()),
+                mh_model_rshift(self.raw.as_ptr()),
+            )
+        }
     }
 
     /// The destination index for a client (port in host order).
@@ -178,7 +182,12 @@ impl Model {
         // SAFETY: `self.raw` is live and its destination pointers point into
         // `self.dests`; `raw` is 16 readable bytes.
         let i = unsafe {
-            mh_model_lookup(self.raw.as_ptr(), raw.as_ptr(), port.to_be(), i32::from(fallback))
+            mh_model_lookup(
+                self.raw.as_ptr(),
+                raw.as_ptr(),
+                port.to_be(),
+                i32::from(fallback),
+            )
         };
         usize::try_from(i).ok()
     }

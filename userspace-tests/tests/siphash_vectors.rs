@@ -36,7 +36,11 @@ fn kernel_vectors_all_lengths() {
     let buf = input();
     for (len, &want) in VECTORS.iter().enumerate() {
         assert_eq!(hsiphash(&buf[..len], &TEST_KEY), want, "Rust, length {len}");
-        assert_eq!(oracle::hsiphash(&buf[..len], &TEST_KEY), want, "C model, length {len}");
+        assert_eq!(
+            oracle::hsiphash(&buf[..len], &TEST_KEY),
+            want,
+            "C model, length {len}"
+        );
     }
 }
 
@@ -47,7 +51,11 @@ fn kernel_vectors_unaligned() {
     buf[1..].copy_from_slice(&input()[..64]);
     for (len, &want) in VECTORS.iter().enumerate() {
         assert_eq!(hsiphash(&buf[1..=len], &TEST_KEY), want, "length {len}");
-        assert_eq!(oracle::hsiphash(&buf[1..=len], &TEST_KEY), want, "C model, length {len}");
+        assert_eq!(
+            oracle::hsiphash(&buf[1..=len], &TEST_KEY),
+            want,
+            "C model, length {len}"
+        );
     }
 }
 
@@ -73,7 +81,7 @@ fn fold_of_addresses() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(common::config(2000))]
 
     #[test]
     fn u32_fast_path_equals_generic(v: u32, k0: u64, k1: u64) {

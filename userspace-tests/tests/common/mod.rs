@@ -135,6 +135,18 @@ impl Rng {
 
 // ---- proptest strategies ------------------------------------------------
 
+/// Proptest settings: `cases` cases; failures are kept next to the test
+/// file (`tests/NAME.regressions`) and replayed first on later runs.
+pub fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 /// Raw address bytes: IPv4 (12 zero bytes after) or IPv6.
 pub fn raw_addr() -> impl Strategy<Value = [u8; 16]> {
     prop_oneof![any::<[u8; 4]>().prop_map(v4), any::<[u8; 16]>(),]
@@ -173,15 +185,20 @@ pub fn weight() -> impl Strategy<Value = i32> {
 /// of the other one (tunnelled mixed-family destinations).
 pub fn cdest_strategy(family: Family) -> impl Strategy<Value = CDest> {
     let addr = prop_oneof![8 => raw_addr_of(family), 1 => raw_addr()];
-    (addr, any::<u16>(), weight(), weight(), prop::bool::weighted(0.1)).prop_map(
-        |(addr, port, weight, last_weight, overload)| CDest {
+    (
+        addr,
+        any::<u16>(),
+        weight(),
+        weight(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(addr, port, weight, last_weight, overload)| CDest {
             addr,
             port_be: port.to_be(),
             weight,
             last_weight,
             flags: if overload { DEST_OVERLOAD } else { 0 },
-        },
-    )
+        })
 }
 
 /// A client: raw address (of `family`) and host-order port.

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Parser for golden fixtures (`fixtures/*.mhfx`); the format is described
+//! in `userspace-tests/README.md`.
+
+use crate::maglev::{
+    canonical_cmp, lookup, populate, Addr, Availability, Dest, DestState, Family, Slot, TableSize,
+};
+use crate::oracle::{CDest, Model, DEST_OVERLOAD};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::{IpAddr, SocketAddr};
+
+/// Service flags that change scheduling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `mh-fallback` (IP_VS_SVC_F_SCHED1).
+    pub fallback: bool,
+    /// `mh-port` (IP_VS_SVC_F_SCHED2).
+    pub port: bool,
+    /// `flag-3` (IP_VS_SVC_F_SCHED3): the Rust module's order-independent
+    /// table.
+    pub canonical: bool,
+}
+
+/// One expected scheduling decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Client address bytes (`union nf_inet_addr`).
+    pub addr: [u8; 16],
+    /// Client port in host order (hashed only with `mh-port`).
+    pub port: u16,
+    /// Expected destination index in the fixture's list, or `None`.
+    pub expect: Option<usize>,
+    /// Line number, for messages.
+    pub line: usize,
+}
+
+/// A parsed fixture.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    /// Where the expected values come from.
+    pub source: String,
+    /// Table index (`CONFIG_IP_VS_MH_TAB_INDEX`).
+    pub index: u32,
+    /// Service family.
+    pub family: Family,
+    /// Service flags.
+    pub flags: Flags,
+    /// Destinations in `svc->destinations` order.
+    pub dests: Vec<CDest>,
+    /// Expected scheduling decisions.
+    pub probes: Vec<Probe>,
+}
+
+/// A parse error with its line.
+#[derive(Debug)]
+pub struct ParseError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub msg: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.msg)
+    }
+}
+
+fn err<T>(line: usize, msg: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError {
+        line,
+        msg: msg.into(),
+    })
+}
+
+/// The `union nf_inet_addr` bytes of an IP address.
+pub fn raw_ip(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut raw = [0u8; 16];
+            raw[..4].copy_from_slice(&a.octets());
+            raw
+        }
+        IpAddr::V6(a) => a.octets(),
+    }
+}
+
+fn parse_num<T: core::str::FromStr>(line: usize, what: &str, s: &str) -> Result<T, ParseError> {
+    s.parse()
+        .or_else(|_| err(line, format!("bad {what}: {s:?}")))
+}
+
+fn parse_ip(line: usize, s: &str) -> Result<[u8; 16], ParseError> {
+    s.parse::<IpAddr>()
+        .map(raw_ip)
+        .or_else(|_| err(line, format!("bad address: {s:?}")))
+}
+
+/// Parses a fixture from its text.
+pub fn parse(text: &str) -> Result<Fixture, ParseError> {
+    let mut source = None;
+    let mut index = None;
+    let mut family = None;
+    let mut flags = None;
+    let mut dests = Vec::new();
+    // Client lines are resolved after all destinations are known.
+    let mut clients: Vec<(usize, [u8; 16], u16, String)> = Vec::new();
+
+    for (n, raw_line) in text.lines().enumerate() {
+        let line = n + 1;
+        let content = raw_line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let (key, rest) = content
+            .split_once(char::is_whitespace)
+            .map_or((content, ""), |(k, r)| (k, r.trim()));
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        match key {
+            "source" => source = Some(rest.to_string()),
+            "index" => index = Some(parse_num::<u32>(line, "index", rest)?),
+            "af" => {
+                family = Some(match rest {
+                    "inet" => Family::Inet,
+                    "inet6" => Family::Inet6,
+                    _ => return err(line, format!("af must be inet or inet6, not {rest:?}")),
+                })
+            }
+            "flags" => {
+                let mut f = Flags::default();
+                for name in rest.split(',').map(str::trim) {
+                    match name {
+                        "none" | "" => {}
+                        "mh-fallback" => f.fallback = true,
+                        "mh-port" => f.port = true,
+                        "flag-3" => f.canonical = true,
+                        _ => return err(line, format!("unknown flag {name:?}")),
+                    }
+                }
+                flags = Some(f);
+            }
+            "dest" => {
+                let [addr, port, weight, last_weight, overload] = fields[..] else {
+                    return err(line, "dest needs: addr port weight last_weight overload");
+                };
+                dests.push(CDest {
+                    addr: parse_ip(line, addr)?,
+                    port_be: parse_num::<u16>(line, "port", port)?.to_be(),
+                    weight: parse_num(line, "weight", weight)?,
+                    last_weight: parse_num(line, "last_weight", last_weight)?,
+                    flags: match overload {
+                        "0" => 0,
+                        "1" => DEST_OVERLOAD,
+                        _ => return err(line, "overload must be 0 or 1"),
+                    },
+                });
+            }
+            "client" => {
+                let [addr, port, expect] = fields[..] else {
+                    return err(line, "client needs: addr port expected");
+                };
+                clients.push((
+                    line,
+                    parse_ip(line, addr)?,
+                    parse_num(line, "port", port)?,
+                    expect.to_string(),
+                ));
+            }
+            k if k.starts_with("x-") => {} // extension fields: ignored
+            _ => return err(line, format!("unknown key {key:?}")),
+        }
+    }
+
+    let mut probes = Vec::new();
+    for (line, addr, port, expect) in clients {
+        let expect = resolve(line, &expect, &dests)?;
+        probes.push(Probe {
+            addr,
+            port,
+            expect,
+            line,
+        });
+    }
+    let end = text.lines().count();
+    Ok(Fixture {
+        source: source.map_or_else(|| err(end, "missing source"), Ok)?,
+        index: index.map_or_else(|| err(end, "missing index"), Ok)?,
+        family: family.map_or_else(|| err(end, "missing af"), Ok)?,
+        flags: flags.unwrap_or_default(),
+        dests,
+        probes,
+    })
+}
+
+/// An expected result: `none`, a list index, or the destination's
+/// `addr:port` / `[addr6]:port`.
+fn resolve(line: usize, s: &str, dests: &[CDest]) -> Result<Option<usize>, ParseError> {
+    if s == "none" {
+        return Ok(None);
+    }
+    if let Ok(i) = s.parse::<usize>() {
+        if i >= dests.len() {
+            return err(line, format!("destination index {i} out of range"));
+        }
+        return Ok(Some(i));
+    }
+    let Ok(sa) = s.parse::<SocketAddr>() else {
+        return err(
+            line,
+            format!("expected none, an index or addr:port, not {s:?}"),
+        );
+    };
+    let raw = raw_ip(sa.ip());
+    let mut hits = dests
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.addr == raw && u16::from_be(d.port_be) == sa.port());
+    match (hits.next(), hits.next()) {
+        (Some((i, _)), None) => Ok(Some(i)),
+        (None, _) => err(line, format!("no destination {s}")),
+        (Some(_), Some(_)) => err(line, format!("destination {s} is listed twice")),
+    }
+}
+
+/// Availability of C-model destinations, as the kernel reads it: weight > 0
+/// and not overloaded.
+struct Avail<'a> {
+    dests: &'a [CDest],
+    states: &'a [DestState],
+}
+
+impl Availability for Avail<'_> {
+    fn is_available(&self, dest: usize) -> bool {
+        self.dests.get(dest).is_some_and(CDest::available)
+    }
+
+    fn any_available(&self) -> bool {
+        self.dests
+            .iter()
+            .zip(self.states)
+            .any(|(d, s)| s.slots > 0 && d.available())
+    }
+}
+
+/// The destination chosen for one probe, as an index into the fixture's
+/// list, by each implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The Rust core's choice.
+    pub rust: Option<usize>,
+    /// The C model's choice.
+    pub c: Option<usize>,
+}
+
+/// Scheduling decisions for every probe of `f`.
+///
+/// With `flag-3` both build from the canonical order and the answers are
+/// mapped back to the fixture's list.
+pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
+    let size = TableSize::new(f.index).map_err(|e| format!("index {}: {e}", f.index))?;
+    let core: Vec<Dest> = f
+        .dests
+        .iter()
+        .map(|d| Dest {
+            addr: Addr::from_nf_inet_addr(f.family, &d.addr),
+            port: u16::from_be(d.port_be),
+            last_weight: d.last_weight,
+        })
+        .collect();
+    // order[i]: the fixture index of the i-th destination as built.
+    let mut order: Vec<usize> = (0..core.len()).collect();
+    if f.flags.canonical {
+        order.sort_unstable_by(|&a, &b| canonical_cmp(&core[a], &core[b]));
+    }
+    let built: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
+    let cdests: Vec<CDest> = order.iter().map(|&i| f.dests[i]).collect();
+
+    let mut slots = vec![u16::EMPTY; size.slots() as usize];
+    let mut states = vec![DestState::default(); built.len()];
+    populate(size, &built, &mut states, &mut slots).map_err(|e| format!("Rust build: {e}"))?;
+    let mut model = Model::new(f.index, f.family == Family::Inet6).ok_or("C model")?;
+    let rc = model.build(cdests.clone());
+    if rc != 0 {
+        return Err(format!("C model build: {rc}"));
+    }
+
+    let avail = Avail {
+        dests: &cdests,
+        states: &states,
+    };
+    let back = |i: Option<usize>| i.and_then(|i| order.get(i).copied());
+    Ok(f.probes
+        .iter()
+        .map(|p| {
+            let port = if f.flags.port { p.port } else { 0 };
+            let addr = Addr::from_nf_inet_addr(f.family, &p.addr);
+            let rust = lookup(&slots, size, &addr, port, f.flags.fallback, &avail);
+            let c = model.lookup(&p.addr, port, f.flags.fallback);
+            Decision {
+                rust: back(rust),
+                c: back(c),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The core's API contract: sizes, errors, slot types, and no panic on any
+//! input.
+
+mod common;
+
+use common::{build, v4_host, Avail};
+use proptest::prelude::*;
+use userspace_tests::maglev::{
+    lookup, populate, Addr, Availability, Dest, DestState, Error, Family, Slot, TableSize,
+};
+use userspace_tests::oracle;
+
+fn dest(i: u32, w: i32) -> Dest {
+    Dest {
+        addr: Addr::from_nf_inet_addr(Family::Inet, &v4_host(i)),
+        port: 80,
+        last_weight: w,
+    }
+}
+
+#[test]
+fn table_sizes() {
+    assert_eq!(TableSize::new(7), Err(Error::BadTableIndex));
+    assert_eq!(TableSize::new(18), Err(Error::BadTableIndex));
+    assert_eq!(TableSize::new(u32::MAX), Err(Error::BadTableIndex));
+    for (i, index) in (TableSize::MIN_INDEX..=TableSize::MAX_INDEX).enumerate() {
+        let s = TableSize::new(index).expect("valid index");
+        assert_eq!(s.index(), index);
+        assert_eq!(s.slots(), TableSize::PRIMES[i]);
+        assert_eq!(s.slots(), oracle::prime(index as i32));
+        assert_eq!(s.bits(), index / 2);
+    }
+    assert_eq!(
+        TableSize::DEFAULT,
+        TableSize::new(TableSize::DEFAULT_INDEX).unwrap()
+    );
+    assert_eq!(TableSize::DEFAULT.slots(), 4093);
+}
+
+#[test]
+fn buffer_sizes_are_checked() {
+    let s = TableSize::new(8).unwrap();
+    let dests = [dest(0, 1), dest(1, 1)];
+    let mut states = [DestState::default(); 2];
+    let mut short = vec![0u16; 250];
+    let mut slots = vec![7u16; 251];
+    assert_eq!(
+        populate(s, &dests, &mut states, &mut short),
+        Err(Error::BufferSize)
+    );
+    assert_eq!(
+        populate(s, &dests, &mut states[..1], &mut slots),
+        Err(Error::BufferSize)
+    );
+    // Nothing was written on error.
+    assert!(slots.iter().all(|&x| x == 7));
+    assert!(populate(s, &dests, &mut states, &mut slots).is_ok());
+}
+
+#[test]
+fn too_many_dests() {
+    // More destinations than slots: -EINVAL in C.
+    let s = TableSize::new(8).unwrap();
+    let dests: Vec<Dest> = (0..252).map(|i| dest(i, 1)).collect();
+    assert_eq!(build::<u32>(s, &dests).err(), Some(Error::TooManyDests));
+    assert!(build::<u32>(s, &dests[..251]).is_ok());
+
+    // More than u16 slots can index, though the table could hold them.
+    let s = TableSize::new(17).unwrap();
+    let dests: Vec<Dest> = (0..65536).map(|i| dest(i, 1)).collect();
+    assert_eq!(build::<u16>(s, &dests).err(), Some(Error::TooManyDests));
+    assert!(build::<u16>(s, &dests[..65535]).is_ok());
+    let t = build::<u32>(s, &dests).expect("u32 slots index them all");
+    assert!(t.states.iter().all(|st| st.slots >= 1));
+}
+
+#[test]
+fn no_positive_weight_empties_the_table() {
+    let s = TableSize::new(9).unwrap();
+    for dests in [vec![], vec![dest(0, 0), dest(1, 0)], vec![dest(0, -4)]] {
+        let mut states = vec![
+            DestState {
+                turns: 9,
+                ..Default::default()
+            };
+            dests.len()
+        ];
+        let mut slots = vec![3u16; 509];
+        let w = populate(s, &dests, &mut states, &mut slots).expect("builds");
+        assert_eq!(w.gcd, 0);
+        assert!(slots.iter().all(|&x| x == u16::EMPTY));
+        assert!(states.iter().all(|st| *st == DestState::default()));
+        let avail = Avail {
+            dests: &[],
+            states: &states,
+        };
+        assert_eq!(
+            lookup(&slots, s, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
+            None
+        );
+    }
+}
+
+#[test]
+fn slot_types() {
+    assert_eq!(u16::from_index(0).index(), Some(0));
+    assert_eq!(u16::from_index(65534).index(), Some(65534));
+    assert_eq!(u16::from_index(65535), u16::EMPTY);
+    assert_eq!(u16::from_index(usize::MAX), u16::EMPTY);
+    assert_eq!(u16::EMPTY.index(), None);
+    assert_eq!(u16::MAX_DESTS, 65535);
+    assert_eq!(u32::from_index(131070).index(), Some(131070));
+    assert_eq!(u32::EMPTY.index(), None);
+}
+
+/// Availability that answers yes for everything.
+struct All;
+
+impl Availability for All {
+    fn is_available(&self, _: usize) -> bool {
+        true
+    }
+    fn any_available(&self) -> bool {
+        true
+    }
+}
+
+/// Availability that answers no for everything.
+struct Nothing;
+
+impl Availability for Nothing {
+    fn is_available(&self, _: usize) -> bool {
+        false
+    }
+    fn any_available(&self) -> bool {
+        false
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config(500))]
+
+    /// Arbitrary buffer lengths, slot contents and table sizes: errors or
+    /// answers, never a panic (the test harness would catch one).
+    #[test]
+    fn never_panics(
+        index in 0u32..=20,
+        n in 0usize..=300,
+        n_states in 0usize..=300,
+        n_slots in 0usize..=600,
+        junk in prop::collection::vec(any::<u16>(), 0..=600),
+        ws in prop::collection::vec(any::<i32>(), 300),
+        addr: [u8; 4],
+        port: u16,
+        fallback: bool,
+    ) {
+        let Ok(s) = TableSize::new(index) else {
+            prop_assert!(!(8..=17).contains(&index));
+            return Ok(());
+        };
+        let dests: Vec<Dest> = (0..n).map(|i| dest(i as u32, ws[i])).collect();
+        let mut states = vec![DestState::default(); n_states];
+        let mut slots = vec![0u16; n_slots];
+        let r = populate(s, &dests, &mut states, &mut slots);
+        if n_slots != s.slots() as usize || n_states != n {
+            prop_assert_eq!(r, Err(Error::BufferSize));
+        }
+        // Lookups on junk tables of any length stay in bounds; indices
+        // returned are slot contents, so the caller checks them anyway.
+        let a = Addr::V4(addr);
+        let _ = lookup(&junk, s, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, &a, port, fallback, &Nothing);
+        let _ = lookup(&slots, s, &a, port, fallback, &All);
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The order-independent variant (sched flag-3): with the canonical order
+//! the table depends only on the set of destinations; with the default
+//! (C) order it depends on the order they were added in.
+
+mod common;
+
+use common::{build, family, raw_addr_of, Rng};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use userspace_tests::maglev::{canonical_cmp, sort_canonical, Addr, Dest, Family, Slot, TableSize};
+
+/// The table as destination identities (address, port), so that tables
+/// built from differently ordered lists can be compared.
+fn owners(size: TableSize, dests: &[Dest]) -> Vec<Option<(Addr, u16)>> {
+    let t = build::<u16>(size, dests).expect("builds");
+    t.slots
+        .iter()
+        .map(|s| s.index().map(|i| (dests[i].addr, dests[i].port)))
+        .collect()
+}
+
+/// Destinations with distinct (address, port), as IPVS guarantees.
+fn unique_dests(fam: Family, max: usize) -> impl Strategy<Value = Vec<Dest>> {
+    prop::collection::vec((raw_addr_of(fam), any::<u16>(), 0..=50i32), 0..=max).prop_map(move |v| {
+        let mut seen = BTreeSet::new();
+        v.into_iter()
+            .filter(|(raw, port, _)| seen.insert((*raw, *port)))
+            .map(|(raw, port, w)| Dest {
+                addr: Addr::from_nf_inet_addr(fam, &raw),
+                port,
+                last_weight: w,
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(common::config(200))]
+
+    #[test]
+    fn canonical_order_ignores_insertion_order(
+        index in 8u32..=13,
+        dests in family().prop_flat_map(|f| unique_dests(f, 120)),
+        seed: u64,
+    ) {
+        let size = TableSize::new(index).expect("valid index");
+        let mut a = dests.clone();
+        let mut b = dests;
+        Rng(seed | 1).shuffle(&mut b);
+        sort_canonical(&mut a);
+        sort_canonical(&mut b);
+        prop_assert_eq!(&a, &b);
+        prop_assert!(owners(size, &a) == owners(size, &b));
+    }
+
+    #[test]
+    fn canonical_cmp_is_a_total_order(x in unique_dests(Family::Inet6, 3)) {
+        for a in &x {
+            prop_assert_eq!(canonical_cmp(a, a), core::cmp::Ordering::Equal);
+            for b in &x {
+                prop_assert_eq!(canonical_cmp(a, b), canonical_cmp(b, a).reverse());
+            }
+        }
+    }
+}
+
+#[test]
+fn ipv4_sorts_before_ipv6_then_by_bytes_then_port() {
+    let d = |addr, port| Dest {
+        addr,
+        port,
+        last_weight: 1,
+    };
+    let mut v = vec![
+        d(Addr::V6([0; 16]), 1),
+        d(Addr::V4([10, 0, 0, 2]), 80),
+        d(Addr::V4([10, 0, 0, 1]), 443),
+        d(Addr::V4([10, 0, 0, 1]), 80),
+    ];
+    sort_canonical(&mut v);
+    let order: Vec<_> = v.iter().map(|x| (x.addr, x.port)).collect();
+    assert_eq!(
+        order,
+        vec![
+            (Addr::V4([10, 0, 0, 1]), 80),
+            (Addr::V4([10, 0, 0, 1]), 443),
+            (Addr::V4([10, 0, 0, 2]), 80),
+            (Addr::V6([0; 16]), 1),
+        ]
+    );
+}
+
+/// The default (C) order gives a different table for a different insertion
+/// order: two directors configured differently disagree. Canonical order
+/// fixes that for the same lists.
+#[test]
+fn default_order_depends_on_insertion_order() {
+    let size = TableSize::new(8).expect("valid index");
+    let dests: Vec<Dest> = (0..3u8)
+        .map(|i| Dest {
+            addr: Addr::V4([10, 0, 1, i + 1]),
+            port: 80,
+            last_weight: 1,
+        })
+        .collect();
+    let mut reversed = dests.clone();
+    reversed.reverse();
+
+    let a = owners(size, &dests);
+    let b = owners(size, &reversed);
+    let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    eprintln!(
+        "default order: {differ} of {} slots differ between insertion orders",
+        size.slots()
+    );
+    assert!(differ > 0, "expected the list order to matter");
+
+    let (mut ca, mut cb) = (dests, reversed);
+    sort_canonical(&mut ca);
+    sort_canonical(&mut cb);
+    assert!(owners(size, &ca) == owners(size, &cb));
+}
