@@ -3,9 +3,9 @@
 //! Choosing a destination for a client.
 
 use super::key::{hash_key, Addr, HASH1};
+use super::modulus::Modulus;
 use super::size::TableSize;
 use super::slot::Slot;
-use core::num::NonZeroU32;
 
 /// Which destinations may take new connections.
 pub trait Availability {
@@ -24,7 +24,7 @@ pub trait Availability {
 /// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
 #[inline(always)]
 pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
-    hash_key(addr, port, &HASH1, 0) % size.modulus()
+    size.modulus().rem(hash_key(addr, port, &HASH1, 0))
 }
 
 /// The destination for a client at `addr` (with `port`, host order; 0 when
@@ -65,7 +65,7 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
 #[inline(never)]
 fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
-    m: NonZeroU32,
+    m: Modulus,
     ihash: u32,
     addr: &Addr,
     port: u16,
@@ -73,8 +73,8 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
 ) -> Option<usize> {
     for offset in 0..m.get() {
         // offset, ihash < m <= 131071: the sum cannot overflow.
-        let roffset = (offset + ihash) % m;
-        let d = slot_at(slots, hash_key(addr, port, &HASH1, roffset) % m)?;
+        let roffset = m.rem(offset + ihash);
+        let d = slot_at(slots, m.rem(hash_key(addr, port, &HASH1, roffset)))?;
         if avail.is_available(d) {
             return Some(d);
         }

@@ -23,6 +23,9 @@ use core::borrow::Borrow;
 /// slot is [`Slot::EMPTY`] and `Ok` is returned, as in C. Otherwise every
 /// slot holds an index into `dests`, and `states` tells each destination's
 /// permutation and slot count.
+///
+/// `slots` itself records which slots are taken, so no scratch memory is
+/// needed.
 pub fn populate<S: Slot, D: Borrow<Dest>>(
     size: TableSize,
     dests: &[D],
@@ -52,11 +55,14 @@ pub fn populate<S: Slot, D: Borrow<Dest>>(
 fn permutate<D: Borrow<Dest>>(size: TableSize, w: Weights, dests: &[D], states: &mut [DestState]) {
     for (d, st) in dests.iter().zip(states.iter_mut()) {
         let d = d.borrow();
-        let offset = hash_key(&d.addr, d.port, &HASH1, 0) % size.modulus();
+        let offset = size.modulus().rem(hash_key(&d.addr, d.port, &HASH1, 0));
         *st = DestState {
             offset,
             // In 1..M: with M prime, every stride visits every slot.
-            skip: hash_key(&d.addr, d.port, &HASH2, 0) % size.skip_modulus() + 1,
+            skip: size
+                .skip_modulus()
+                .rem(hash_key(&d.addr, d.port, &HASH2, 0))
+                + 1,
             perm: offset,
             turns: turns(d.last_weight, w),
             slots: 0,
@@ -68,8 +74,7 @@ fn permutate<D: Borrow<Dest>>(size: TableSize, w: Weights, dests: &[D], states: 
 /// each round a destination claims `turns` slots in a row, each time its next
 /// preferred free slot.
 ///
-/// `slots` starts all empty and doubles as the "taken" map, so no scratch
-/// memory is needed.
+/// `slots` starts all empty and doubles as the map of taken slots.
 fn fill<S: Slot>(m: u32, states: &mut [DestState], slots: &mut [S]) -> Result<(), Error> {
     let mut filled: u32 = 0;
     loop {
@@ -78,7 +83,7 @@ fn fill<S: Slot>(m: u32, states: &mut [DestState], slots: &mut [S]) -> Result<()
             let slot = S::from_index(i);
             for _ in 0..st.turns {
                 let c = claim(m, st, slots)?;
-                // `claim` returned an empty slot, so `c` is in bounds.
+                // `claim` returned a free slot, so `c` is in bounds.
                 if let Some(s) = slots.get_mut(c) {
                     *s = slot;
                 }
@@ -100,22 +105,61 @@ fn fill<S: Slot>(m: u32, states: &mut [DestState], slots: &mut [S]) -> Result<()
 /// Advances `st.perm` along the destination's permutation to its next free
 /// slot and returns that slot. `m` is prime and `1 <= skip < m`, so a free
 /// slot is always found while the table is not full.
+///
+/// Builds are bound by these probes. Each step `perm += skip (mod m)`
+/// depends on the previous one, so the probes are walked as two interleaved
+/// sequences (even and odd steps, each advancing by `2 * skip mod m`) that
+/// the processor can advance in parallel; they are still tested in
+/// permutation order, so the result is the same.
 #[inline(always)]
 fn claim<S: Slot>(m: u32, st: &mut DestState, slots: &[S]) -> Result<usize, Error> {
+    let one = Step::new(m, st.skip);
+    let two = Step::new(m, one.advance(st.skip));
+    let mut even = st.perm;
+    let mut odd = one.advance(even);
     loop {
-        let c = usize::try_from(st.perm).map_err(|_| Error::BufferSize)?;
-        match slots.get(c) {
-            Some(s) if *s == S::EMPTY => return Ok(c),
-            Some(_) => {
-                // perm < m and skip < m: the sum fits and one subtraction
-                // reduces it mod m.
-                st.perm += st.skip;
-                if st.perm >= m {
-                    st.perm -= m;
-                }
+        for perm in [even, odd] {
+            let c = usize::try_from(perm).map_err(|_| Error::BufferSize)?;
+            // c < m == slots.len() always; refuse rather than panic.
+            if *slots.get(c).ok_or(Error::BufferSize)? == S::EMPTY {
+                st.perm = perm;
+                return Ok(c);
             }
-            // perm < m == slots.len() always; refuse rather than panic.
-            None => return Err(Error::BufferSize),
+        }
+        even = two.advance(even);
+        odd = two.advance(odd);
+    }
+}
+
+/// Adding a stride modulo m without division.
+#[derive(Clone, Copy)]
+struct Step {
+    // INVARIANT: 1 <= stride < m, back == m - stride.
+    stride: u32,
+    back: u32,
+}
+
+impl Step {
+    /// The step by `stride` (`1 <= stride < m`) modulo `m`.
+    #[inline(always)]
+    fn new(m: u32, stride: u32) -> Self {
+        Step {
+            stride,
+            back: m.wrapping_sub(stride),
+        }
+    }
+
+    /// `(perm + stride) % m` for `perm < m`.
+    ///
+    /// The sum passes m exactly when `perm >= m - stride`; deciding that
+    /// from the old value lets the comparison and both candidates be
+    /// computed at once. Neither operation can wrap under the invariant.
+    #[inline(always)]
+    fn advance(self, perm: u32) -> u32 {
+        if perm >= self.back {
+            perm.wrapping_sub(self.back)
+        } else {
+            perm.wrapping_add(self.stride)
         }
     }
 }

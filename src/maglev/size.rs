@@ -3,6 +3,7 @@
 //! Table sizes: the ten primes the C scheduler offers.
 
 use super::error::Error;
+use super::modulus::Modulus;
 use core::num::NonZeroU32;
 
 /// Size of a lookup table, chosen by index like `CONFIG_IP_VS_MH_TAB_INDEX`.
@@ -11,10 +12,10 @@ use core::num::NonZeroU32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableSize {
     // INVARIANT: `MIN_INDEX <= index <= MAX_INDEX`, `slots` is its prime and
-    // `skip_mod` is `slots - 1`. Non-zero types make `%` free of panics.
+    // `skip_mod` is `slots - 1`.
     index: u32,
-    slots: NonZeroU32,
-    skip_mod: NonZeroU32,
+    slots: Modulus,
+    skip_mod: Modulus,
 }
 
 impl TableSize {
@@ -55,8 +56,8 @@ impl TableSize {
         match (NonZeroU32::new(slots), NonZeroU32::new(slots - 1)) {
             (Some(slots), Some(skip_mod)) => Ok(TableSize {
                 index,
-                slots,
-                skip_mod,
+                slots: Modulus::new(slots),
+                skip_mod: Modulus::new(skip_mod),
             }),
             _ => Err(Error::BadTableIndex),
         }
@@ -72,13 +73,13 @@ impl TableSize {
         self.slots.get()
     }
 
-    /// The number of slots as a divisor: `x % size.modulus()` cannot panic.
-    pub const fn modulus(self) -> NonZeroU32 {
+    /// M as a divisor: `size.modulus().rem(h)` is `h % M`.
+    pub const fn modulus(self) -> Modulus {
         self.slots
     }
 
     /// `M - 1`, the divisor of the skip hash (skips are in `1..M`).
-    pub const fn skip_modulus(self) -> NonZeroU32 {
+    pub const fn skip_modulus(self) -> Modulus {
         self.skip_mod
     }
 
