@@ -2,11 +2,19 @@
 
 //! Compiles the C model of the in-tree scheduler (the test oracle and
 //! benchmark baseline) at -O2, like the kernel.
+//!
+//! The object is linked by path under a name that ends neither in `.o` nor
+//! in `.a`: the module's `make clean` (kbuild, run from the repository
+//! root) deletes every such file below it, including in this crate's
+//! `target/`, and cargo would not notice that a build script's output went
+//! missing.
+
+use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=oracle/mh_model.c");
     println!("cargo:rerun-if-changed=oracle/mh_model.h");
-    cc::Build::new()
+    let objects = cc::Build::new()
         .file("oracle/mh_model.c")
         .opt_level(2)
         .debug(false)
@@ -14,5 +22,13 @@ fn main() {
         .warnings(true)
         .extra_warnings(true)
         .warnings_into_errors(true)
-        .compile("mh_model");
+        .compile_intermediates();
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for (i, obj) in objects.iter().enumerate() {
+        // Any suffix the compiler driver does not know is linked as an object.
+        let kept = out.join(format!("mh_model-{i}.oracle-obj"));
+        std::fs::rename(obj, &kept).expect("renaming the C model's object");
+        // Tests and binaries are the only targets that link.
+        println!("cargo:rustc-link-arg={}", kept.display());
+    }
 }

@@ -147,6 +147,14 @@ impl Model {
         rc
     }
 
+    /// Rebuilds the table from the current list (after `dests_mut` changes,
+    /// or to time a build without copying the list).
+    pub fn rebuild(&mut self) -> i32 {
+        let n = u32::try_from(self.dests.len()).unwrap_or(u32::MAX);
+        // SAFETY: as in `build`; the list stays where it is.
+        unsafe { mh_model_build(self.raw.as_ptr(), self.dests.as_ptr(), n) }
+    }
+
     /// The destinations of the last successful build.
     pub fn dests(&self) -> &[CDest] {
         &self.dests

@@ -7,8 +7,9 @@ mod common;
 
 use common::{build, v4_host, Avail};
 use proptest::prelude::*;
+use std::num::NonZeroU32;
 use userspace_tests::maglev::{
-    lookup, populate, Addr, Availability, Dest, DestState, Error, Family, Slot, TableSize,
+    lookup, populate, Addr, Availability, Dest, DestState, Error, Family, Modulus, Slot, TableSize,
 };
 use userspace_tests::oracle;
 
@@ -173,5 +174,65 @@ proptest! {
         let _ = lookup(&junk, s, &a, port, fallback, &All);
         let _ = lookup(&junk, s, &a, port, fallback, &Nothing);
         let _ = lookup(&slots, s, &a, port, fallback, &All);
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config(3000))]
+
+    /// The division-free remainder is exact for every table modulus and
+    /// skip modulus.
+    #[test]
+    fn modulus_is_exact(n: u32, index in 8u32..=17) {
+        let s = TableSize::new(index).unwrap();
+        prop_assert_eq!(s.modulus().rem(n), n % s.slots());
+        prop_assert_eq!(s.skip_modulus().rem(n), n % (s.slots() - 1));
+    }
+
+    #[test]
+    fn modulus_any_divisor(n: u32, d in 1u32..) {
+        let m = Modulus::new(NonZeroU32::new(d).unwrap());
+        prop_assert_eq!(m.rem(n), n % d);
+    }
+}
+
+#[test]
+fn modulus_edges() {
+    for d in [
+        1u32,
+        2,
+        3,
+        250,
+        251,
+        65520,
+        65521,
+        131071,
+        u32::MAX - 1,
+        u32::MAX,
+    ] {
+        let m = Modulus::new(NonZeroU32::new(d).unwrap());
+        assert_eq!(m.get(), d);
+        for n in [
+            0u32,
+            1,
+            d - 1,
+            d,
+            d.wrapping_add(1),
+            u32::MAX,
+            u32::MAX - 1,
+            u32::MAX / 2,
+        ] {
+            assert_eq!(m.rem(n), n % d, "{n} % {d}");
+        }
+        // Every multiple of d, and its neighbours, up to u32::MAX.
+        let mut k = d as u64;
+        while k <= u32::MAX as u64 && d >= 65521 {
+            for n in [k - 1, k, k + 1] {
+                if let Ok(n) = u32::try_from(n) {
+                    assert_eq!(m.rem(n), n % d, "{n} % {d}");
+                }
+            }
+            k += d as u64;
+        }
     }
 }
