@@ -10,7 +10,10 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 # The kernel's Rust toolchain: the rustc that built KDIR (Debian's rustc-web).
 RUSTC ?= /usr/bin/rustc
-BINDGEN ?= bindgen
+CLIPPY_DRIVER ?= $(dir $(RUSTC))clippy-driver
+# bindgen: from PATH, else where scripts/bootstrap.sh installs it.
+BINDGEN ?= $(or $(shell command -v bindgen),$(HOME)/.cache/ip-vs-mh-rs/tools/bin/bindgen)
+export LIBCLANG_PATH ?= $(wildcard /usr/lib/llvm-19/lib)
 # A clang-built kernel needs the same LLVM for its modules.
 KBUILD_LLVM := $(shell grep -q '^CONFIG_CC_IS_CLANG=y' $(KDIR)/.config 2>/dev/null && echo LLVM=-19)
 MAKE_KERNEL = $(MAKE) -C $(KDIR) M=$(CURDIR) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) $(KBUILD_LLVM)
@@ -21,7 +24,7 @@ modules:
 	$(MAKE_KERNEL) modules
 
 clippy:
-	$(MAKE_KERNEL) CLIPPY=1 modules
+	$(MAKE_KERNEL) CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER) modules
 
 # modprobe prefers updates/ over the in-tree kernel/ directory.
 install: modules

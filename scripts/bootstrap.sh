@@ -6,6 +6,7 @@ source "$(dirname "$0")/common.sh"
 # package -> a file it provides, to skip apt when everything is installed.
 declare -A PACKAGES=(
 	[rustc-web]=/usr/bin/rustc
+	[rust-web-clippy]=/usr/bin/clippy-driver
 	[rust-web-src]=/usr/lib/rustlib/src/rust/library/core/src/lib.rs
 	[libclang-19-dev]=/usr/lib/llvm-19/lib/libclang.so
 	[clang-19]=/usr/bin/clang-19
@@ -55,4 +56,7 @@ if ! bindgen --version 2>/dev/null | grep -qF "$BINDGEN_VERSION"; then
 		die "cargo install bindgen-cli $BINDGEN_VERSION failed: crates.io must be reachable"
 fi
 bindgen --version >/dev/null || die "bindgen does not run (LIBCLANG_PATH=$LIBCLANG_PATH)"
+# The guest mounts the test kernel's modules over the host's /lib/modules
+# (its root filesystem is the host's, read-only): the directory must exist.
+[[ -d /lib/modules ]] || as_root mkdir -p /lib/modules
 log "bootstrap: all tools present"

@@ -8,7 +8,7 @@ kdir=${1:-$("$PROJECT_DIR/scripts/build-kernel.sh" debug)}
 cd "$PROJECT_DIR"
 log "checking rustfmt of src/ (kernel .rustfmt.toml)"
 rustfmt_cfg=$(readlink -f "$kdir/source")/.rustfmt.toml
-find src -name '*.rs' -print0 | xargs -0 rustfmt --check --edition 2021 --config-path "$rustfmt_cfg" ||
+find src -name '*.rs' ! -name '*_generated.rs' -print0 | xargs -0 rustfmt --check --edition 2021 --config-path "$rustfmt_cfg" ||
 	die "rustfmt: run 'rustfmt --edition 2021 --config-path $rustfmt_cfg src/**/*.rs'"
 log "building ip_vs_mh.ko against $kdir (CLIPPY=1)"
 make -s clean KDIR="$kdir" >/dev/null

@@ -6,8 +6,14 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp/home LANG=C.UTF-8
 
 mount -t proc proc /proc
+echo "guest: init started (uptime $(cut -d" " -f1 /proc/uptime)s)"
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# What udev would add: bash process substitution needs /dev/fd.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 for d in /tmp /run /var/tmp /var/lib/ipvsadm; do
 	mountpoint -q "$d" 2>/dev/null || mount -t tmpfs tmpfs "$d" 2>/dev/null
 done
@@ -29,23 +35,30 @@ hostname guest 2>/dev/null
 kmemleak=/sys/kernel/debug/kmemleak
 if [[ -w $kmemleak ]]; then
 	# Objects from boot are not the test's business.
+	t0=$SECONDS
+	# Scans run when we ask, not from the background thread.
+	echo scan=off >"$kmemleak"
 	echo scan >"$kmemleak"
 	echo clear >"$kmemleak"
+	echo "guest: kmemleak baseline in $((SECONDS - t0))s"
 fi
 
-echo "guest: running job"
+echo "guest: running job (uptime $(cut -d" " -f1 /proc/uptime)s)"
 bash "$job/cmd" </dev/null 2>&1
 rc=$?
 echo "$rc" >"$job/rc"
 
 if [[ -w $kmemleak ]]; then
 	# Two scans: an object must be seen unreferenced twice to be reported.
+	t0=$SECONDS
 	echo scan >"$kmemleak"
-	sleep 1
 	echo scan >"$kmemleak"
 	cat "$kmemleak" >"$job/kmemleak"
+	echo "guest: kmemleak scans in $((SECONDS - t0))s"
 fi
+t0=$SECONDS
 dmesg >"$job/dmesg"
 sync
-echo "guest: job exited with $rc"
+echo "guest: log saved in $((SECONDS - t0))s"
+echo "guest: job exited with $rc (uptime $(cut -d" " -f1 /proc/uptime)s)"
 /bin/busybox reboot -f

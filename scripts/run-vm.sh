@@ -57,15 +57,18 @@ trap 'exit 130' INT TERM
 boot() {
 	local accel=$1 limit=$2
 	local args=(
-		-accel "$accel" -cpu max -smp 2 -m 3G
+		-accel "$accel" -cpu max -smp 2 -m 1536M
 		-nographic -no-reboot -nodefaults -serial "file:$job/console"
 		-kernel "$bzimage"
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on"
-		-virtfs "local,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap"
-		-virtfs "local,path=$moddir,mount_tag=modules,security_model=none,readonly=on"
-		-virtfs "local,path=$job,mount_tag=job,security_model=none"
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on"
+		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+		-device "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"
+		-fsdev "local,id=modules,path=$moddir,security_model=none,readonly=on"
+		-device "virtio-9p-pci,fsdev=modules,mount_tag=modules"
+		-fsdev "local,id=job,path=$job,security_model=none"
+		-device "virtio-9p-pci,fsdev=job,mount_tag=job"
 	)
-	[[ $accel == kvm ]] && args[2]=host
+	[[ $accel == kvm ]] && args[3]=host
 	: >"$job/console"
 	qemu-system-x86_64 "${args[@]}" </dev/null >"$job/qemu.log" 2>&1 &
 	qemu_pid=$!
@@ -114,6 +117,7 @@ log "guest ran for $((SECONDS - start))s"
 rc=$(cat "$job/rc" 2>/dev/null || echo "none")
 status=0
 if [[ $rc == none ]]; then
+	[[ -s $job/qemu.log ]] && sed 's/^/qemu: /' "$job/qemu.log" >&2
 	echo "error: the guest did not finish the job (timeout or crash); console above" >&2
 	status=1
 elif [[ $rc != 0 ]]; then
@@ -128,7 +132,7 @@ for f in "$job/dmesg" "$job/console"; do
 	if grep -Eq "$reports" "$f"; then
 		echo "error: kernel report in the guest's log ($(basename "$f")):" >&2
 		grep -En -B2 -A25 "$reports" "$f" | head -n 120 >&2
-		status=${status/#0/1}
+		((status)) || status=1
 		break
 	fi
 done

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Bindings for `<net/ip_vs.h>` and this module's C helpers.
+//!
+//! Generated at build time by bindgen against the target kernel's headers
+//! and configuration (struct layouts differ between kernels), see `Kbuild`.
+
+#![allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
+    unreachable_pub,
+    missing_docs,
+    improper_ctypes,
+    clippy::all,
+    clippy::as_underscore,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::undocumented_unsafe_blocks
+)]
+
+use kernel::ffi;
+
+include!("bindings_generated.rs");
