@@ -72,8 +72,9 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     avail: &A,
 ) -> Option<usize> {
     for offset in 0..m.get() {
-        // offset, ihash < m <= 131071: the sum cannot overflow.
-        let roffset = m.rem(offset + ihash);
+        // offset, ihash < m <= 131071: the sum cannot wrap (wrapping_add
+        // only spares the kernel's overflow check).
+        let roffset = m.rem(offset.wrapping_add(ihash));
         let d = slot_at(slots, m.rem(hash_key(addr, port, &HASH1, roffset)))?;
         if avail.is_available(d) {
             return Some(d);

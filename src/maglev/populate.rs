@@ -62,7 +62,7 @@ fn permutate<D: Borrow<Dest>>(size: TableSize, w: Weights, dests: &[D], states: 
             skip: size
                 .skip_modulus()
                 .rem(hash_key(&d.addr, d.port, &HASH2, 0))
-                + 1,
+                .wrapping_add(1),
             perm: offset,
             turns: turns(d.last_weight, w),
             slots: 0,
@@ -87,8 +87,9 @@ fn fill<S: Slot>(m: u32, states: &mut [DestState], slots: &mut [S]) -> Result<()
                 if let Some(s) = slots.get_mut(c) {
                     *s = slot;
                 }
-                st.slots += 1;
-                filled += 1;
+                // Both count claimed slots, at most m: they cannot wrap.
+                st.slots = st.slots.wrapping_add(1);
+                filled = filled.wrapping_add(1);
                 if filled == m {
                     return Ok(());
                 }
