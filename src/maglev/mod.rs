@@ -11,6 +11,12 @@
 //!
 //! Tables hold small destination indices rather than pointers, so a table
 //! costs 2 bytes per slot with [`u16`] slots.
+//!
+//! Hashing is `hsiphash` as 64-bit kernels compute it (SipHash-1-3). On
+//! 32-bit kernels the C scheduler's `hsiphash` is HalfSipHash-1-3, so their
+//! tables differ from 64-bit ones; this core matches 64-bit directors only.
+//! Like C, it hashes a 32-bit value in native byte order, so it also
+//! matches C on big-endian 64-bit kernels.
 
 #![forbid(unsafe_code)]
 
