@@ -33,9 +33,22 @@ finish() {
 	printf '\nall checks passed in %s\n' "$(basename "$0")"
 }
 
+# Flow-list predicates (input: client_flows output in $1).
+all_answered() { [[ -n $1 ]] && ! grep -q ' -$' <<<"$1"; }
+some_failed() { grep -q ' -$' <<<"$1"; }
+reaches() { grep -q " $2$" <<<"$1"; }
+never_reaches() { [[ -n $1 ]] && ! grep -q " $2$" <<<"$1"; }
+# Number of distinct servers that answered.
+server_count() { awk '$2 != "-" {print $2}' <<<"$1" | sort -u | wc -l; }
+# Flows (same source port) whose server differs between two runs, ignoring
+# those that were on server $3 in the first run.
+moved_flows() { join <(sort <<<"$1") <(sort <<<"$2") | awk -v skip="${3:-}" '$2 != skip && $2 != $3' | wc -l; }
+
 # Kernel log lines that appeared since the last mark.
 dmesg_mark() { dmesg_lines=$(dmesg | wc -l); }
 dmesg_new() { dmesg | tail -n +$((dmesg_lines + 1)); }
+dmesg_new_has() { dmesg_new | grep -q -- "$1"; }
+module_loaded() { grep -q "^$1 " /proc/modules; }
 
 # Unloads every mh scheduler (C or Rust) and IPVS state.
 reset_ipvs() {
