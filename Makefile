@@ -30,8 +30,12 @@ clippy:
 install: modules
 	$(MAKE_KERNEL) INSTALL_MOD_DIR=updates modules_install
 
+# Only this module's products: kbuild's own clean would sweep every *.o
+# below the tree, userspace-tests/target included.
 clean:
-	$(MAKE_KERNEL) clean
-	rm -f src/ipvs/bindings_generated.rs src/build_config_generated.rs
+	rm -f ip_vs_mh.ko ip_vs_mh.o ip_vs_mh.mod ip_vs_mh.mod.c ip_vs_mh.mod.o \
+		.module-common.o Module.symvers modules.order src/*.o \
+		src/ipvs/bindings_generated.rs src/build_config_generated.rs
+	find . -path ./userspace-tests -prune -o -name '.*.cmd' -print -o -name '.*.d' -print | xargs rm -f
 
 .PHONY: all modules clippy install clean

@@ -11,7 +11,6 @@ rustfmt_cfg=$(readlink -f "$kdir/source")/.rustfmt.toml
 find src -name '*.rs' ! -name '*_generated.rs' -print0 | xargs -0 rustfmt --check --edition 2021 --config-path "$rustfmt_cfg" ||
 	die "rustfmt: run 'rustfmt --edition 2021 --config-path $rustfmt_cfg src/**/*.rs'"
 log "building ip_vs_mh.ko against $kdir (CLIPPY=1)"
-make -s clean KDIR="$kdir" >/dev/null
 make KDIR="$kdir" clippy 2>&1 | tee "$CACHE_DIR/module-build.log" >&2
 if grep -Eq '^(warning|error)(\[|:)' "$CACHE_DIR/module-build.log"; then
 	die "the module build printed warnings or errors (see above)"
