@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dest;
+pub mod digest;
 pub mod error;
 pub mod key;
 pub mod lookup;
@@ -30,9 +31,11 @@ pub mod populate;
 pub mod siphash;
 pub mod size;
 pub mod slot;
+pub mod summary;
 pub mod weights;
 
 pub use dest::{Dest, DestState};
+pub use digest::{siphash24, table_digest, SipHash24, DIGEST_KEY, DIGEST_VERSION};
 pub use error::Error;
 pub use key::{hash_key, Addr, Family, HashKey, HASH1, HASH2};
 pub use lookup::{first_slot, lookup, Availability};
@@ -42,4 +45,5 @@ pub use populate::populate;
 pub use siphash::{hsiphash, hsiphash_u32};
 pub use size::TableSize;
 pub use slot::Slot;
+pub use summary::{count_slots, dest_share, moved_slots, Share};
 pub use weights::{gcd, turns, weights, Weights};
