@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Sends one UDP datagram per flow, from any source address, on a link.
+
+usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE
+FLOWS_FILE has one "ADDR PORT" per line. Frames are built by hand on an
+AF_PACKET socket, so a flow can come from any address without configuring
+it; IPVS schedules each new flow (and records it in its connection table)
+whether or not a real server ever answers.
+"""
+import ipaddress
+import socket
+import struct
+import sys
+import time
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def frame(src_mac, dst_mac, src, sport, dst, dport):
+    payload = b"mh-flow"
+    udp_len = 8 + len(payload)
+    if dst.version == 4:
+        udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0x4000, 64, 17, 0,
+                         src.packed, dst.packed)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        return dst_mac + src_mac + b"\x08\x00" + ip + udp
+    pseudo = src.packed + dst.packed + struct.pack("!I3xB", udp_len, 17)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    csum = checksum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+    ip = struct.pack("!IHBB16s16s", 6 << 28, udp_len, 17, 64, src.packed, dst.packed)
+    return dst_mac + src_mac + b"\x86\xdd" + ip + udp
+
+
+def main():
+    iface, dst_mac, vip, vport, flows_file = sys.argv[1:6]
+    dst_mac = bytes.fromhex(dst_mac.replace(":", ""))
+    with open(f"/sys/class/net/{iface}/address") as f:
+        src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    dst = ipaddress.ip_address(vip)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    sent = 0
+    with open(flows_file) as f:
+        for line in f:
+            addr, port = line.split()
+            s.send(frame(src_mac, dst_mac, ipaddress.ip_address(addr), int(port), dst, int(vport)))
+            sent += 1
+            # Pace the burst so no queue on the way drops a flow.
+            if sent % 32 == 0:
+                time.sleep(0.01)
+    print(sent)
+
+
+main()
