@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checks the shared hashing core (src/maglev/) in userspace: formatting,
-# clippy with warnings as errors, then every test in release mode.
+# clippy with warnings as errors, then every test in release mode; then the
+# same for the operator tool built on the core (tools/mh-tool).
 # Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -23,9 +24,19 @@ cargo fmt --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
+tool=../tools/mh-tool
+step "mh-tool: cargo fmt --check"
+(cd "$tool" && cargo fmt --check)
+
+step "mh-tool: cargo clippy --all-targets -- -D warnings"
+(cd "$tool" && cargo clippy --locked --all-targets -- -D warnings)
+
 step "cargo test --release"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked --release 2>&1 | tee "$log"
-# One closing line for the whole run.
+
+step "mh-tool: cargo test --release"
+(cd "$tool" && cargo test --locked --release) 2>&1 | tee -a "$log"
+# One closing line for the whole run (the core's tests and the tool's).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "userspace-tests: %d passed, %d failed\n", p, f }' "$log"
