@@ -2,7 +2,8 @@
 """Test client: opens short TCP connections and reports which server answered.
 
 usage: client.py VIP PORT COUNT [FIRST_SOURCE_PORT]
-Prints "<source port> <server name>" per connection, "-" when it failed.
+Prints "<source port> <server name>" per connection; "refused" when the
+director refused it (reset: no destination), "-" for any other failure.
 Source ports are fixed (FIRST_SOURCE_PORT + i) so runs can be compared.
 """
 import socket
@@ -25,6 +26,8 @@ for i in range(count):
         s.bind(("", sport))
         s.connect((vip, port))
         name = s.makefile().readline().strip() or "-"
+    except ConnectionRefusedError:
+        name = "refused"
     except OSError:
         pass
     finally:

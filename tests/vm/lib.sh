@@ -34,8 +34,10 @@ finish() {
 }
 
 # Flow-list predicates (input: client_flows output in $1).
-all_answered() { [[ -n $1 ]] && ! grep -q ' -$' <<<"$1"; }
-some_failed() { grep -q ' -$' <<<"$1"; }
+all_answered() { [[ -n $1 ]] && ! grep -qv ' rs[0-9]*$' <<<"$1"; }
+some_failed() { grep -qv ' rs[0-9]*$' <<<"$1"; }
+# Every flow answered by a real server or refused cleanly (no timeout).
+answered_or_refused() { [[ -n $1 ]] && ! grep -qvE ' (rs[0-9]+|refused)$' <<<"$1"; }
 reaches() { grep -q " $2$" <<<"$1"; }
 never_reaches() { [[ -n $1 ]] && ! grep -q " $2$" <<<"$1"; }
 # Number of distinct servers that answered.

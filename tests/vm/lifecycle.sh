@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Scenarios 6 and 7: churn under load, and the module's lifecycle.
+source "$(dirname "$0")/lib.sh"
+VIP=10.0.0.100
+CYCLES=${TEST_LIFECYCLE_CYCLES:-50}
+CHURN=${TEST_CHURN_CHANGES:-1000}
+
+step "$CYCLES insmod/rmmod cycles, each with a service"
+reset_ipvs
+modprobe ip_vs
+cycle() {
+	insmod "$RUST_KO" &&
+		ipvsadm -A -t $VIP:80 -s mh -b mh-port &&
+		ipvsadm -a -t $VIP:80 -r 10.0.1.1:80 -m -w 1 &&
+		ipvsadm -a -t $VIP:80 -r 10.0.1.2:80 -m -w 2 &&
+		! rmmod ip_vs_mh 2>/dev/null &&
+		ipvsadm -D -t $VIP:80 &&
+		rmmod ip_vs_mh
+}
+ok=0
+for ((i = 0; i < CYCLES; i++)); do
+	cycle && ok=$((ok + 1))
+done
+check "$ok of $CYCLES cycles loaded, served, refused rmmod while in use, and unloaded" test "$ok" -eq "$CYCLES"
+refuse "no module left loaded" module_loaded ip_vs_mh
+
+step "churn: $CHURN destination changes while traffic runs"
+load_rust_mh
+setup_nat_topology 4
+ipvsadm -A -t $VIP:80 -s mh -b mh-port,mh-fallback
+for k in 1 2 3 4; do ipvsadm -a -t $VIP:80 -r 10.0.1.$k:80 -m -w 10; done
+# Traffic: new connections all along, from changing source ports.
+(
+	base=20000
+	while [[ ! -e /tmp/churn-done ]]; do
+		client_flows $VIP 80 50 $base
+		base=$((base + 50))
+		((base > 60000)) && base=20000
+	done
+) >/tmp/churn-flows &
+traffic=$!
+# One ipvsadm process applies the changes (ipvsadm -R reads commands), so
+# the rebuilds come back to back. rs1 stays in the service throughout.
+python3 - "$CHURN" >/tmp/churn-cmds <<'PY'
+import random, sys
+rng = random.Random(7)
+present = {2, 3, 4}
+for _ in range(int(sys.argv[1])):
+    k = rng.choice([2, 3, 4])
+    if k in present and rng.random() < 0.3:
+        print(f"-d -t 10.0.0.100:80 -r 10.0.1.{k}:80"); present.discard(k)
+    elif k not in present:
+        print(f"-a -t 10.0.0.100:80 -r 10.0.1.{k}:80 -m -w {rng.randrange(0, 20)}"); present.add(k)
+    else:
+        print(f"-e -t 10.0.0.100:80 -r 10.0.1.{k}:80 -m -w {rng.randrange(0, 20)}")
+    if rng.random() < 0.1:
+        print(f"-e -t 10.0.0.100:80 -r 10.0.1.1:80 -m -w {rng.randrange(1, 20)}")
+PY
+changes=$(wc -l </tmp/churn-cmds)
+t0=$SECONDS
+check "$changes changes applied with ipvsadm -R" ipvsadm -R </tmp/churn-cmds
+echo "applied in $((SECONDS - t0))s"
+touch /tmp/churn-done
+wait "$traffic" || true
+flows=$(cat /tmp/churn-flows)
+echo "$(wc -l <<<"$flows") connections during the churn: $(awk '{print $2}' <<<"$flows" | sort | uniq -c | tr '\n' ' ')"
+check "connections ran during the churn" test "$(wc -l <<<"$flows")" -ge 50
+check "every connection reached a live server or was refused cleanly" answered_or_refused "$flows"
+after=$(client_flows $VIP 80 100 61000)
+check "every connection is answered after the churn" all_answered "$after"
+ipvsadm -Ln
+
+step "switch a busy service between mh and rr 10 times"
+(
+	base=20000
+	while [[ ! -e /tmp/switch-done ]]; do
+		client_flows $VIP 80 20 $base
+		base=$((base + 20))
+	done
+) >/tmp/switch-flows &
+traffic=$!
+ok=0
+for ((i = 0; i < 10; i++)); do
+	ipvsadm -E -t $VIP:80 -s rr && ipvsadm -E -t $VIP:80 -s mh -b mh-port,mh-fallback && ok=$((ok + 1))
+done
+touch /tmp/switch-done
+wait "$traffic" || true
+check "10 switches mh -> rr -> mh" test "$ok" -eq 10
+flows=$(cat /tmp/switch-flows)
+check "every connection during the switches was answered" all_answered "$flows"
+refuse "rmmod refused while the service uses mh" rmmod ip_vs_mh
+ipvsadm -D -t $VIP:80
+teardown_topology
+check "rmmod" rmmod ip_vs_mh
+finish
