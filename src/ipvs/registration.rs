@@ -194,7 +194,14 @@ unsafe extern "C" fn dest_changed<S: Scheduler>(
     // `sched_data` was set by `init_service`.
     match unsafe { rebuild::<S>(svc) } {
         Ok(()) => 0,
-        Err(e) => e.to_errno(),
+        Err(e) => {
+            // IPVS ignores this callback's result: say it here.
+            pr_warn!(
+                "rebuilding the table failed ({:?}): the previous table stays in force\n",
+                e
+            );
+            e.to_errno()
+        }
     }
 }
 
