@@ -9,7 +9,7 @@
 //! - [`mh`]: the scheduler's logic, safe Rust;
 //! - [`ipvs`]: the thin adapter to IPVS, where all `unsafe` code lives.
 
-use kernel::prelude::*;
+use kernel::{debugfs, prelude::*};
 
 mod ipvs;
 // The core's whole API is exercised by userspace-tests; the module uses a part.
@@ -47,7 +47,15 @@ const DEFAULT_SIZE: maglev::TableSize = match maglev::TableSize::new(build_confi
 };
 
 struct MhModule {
+    // Dropped in this order: the view goes before the scheduler.
+    _tables: Pin<KBox<debugfs::File<()>>>,
+    _debugfs: debugfs::Dir,
     _registration: Pin<KBox<ipvs::Registration<mh::Mh>>>,
+}
+
+/// `/sys/kernel/debug/ip_vs_mh/tables`: every mh service's table summary.
+fn show_tables(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    mh::write_tables(f)
 }
 
 impl kernel::Module for MhModule {
@@ -71,7 +79,14 @@ impl kernel::Module for MhModule {
             size.slots(),
             index
         );
+        let dir = debugfs::Dir::new(c"ip_vs_mh");
+        let tables = KBox::pin_init(
+            dir.read_callback_file(c"tables", (), &show_tables),
+            GFP_KERNEL,
+        )?;
         Ok(Self {
+            _tables: tables,
+            _debugfs: dir,
             _registration: registration,
         })
     }

@@ -12,9 +12,11 @@ mod dest;
 mod packet;
 mod rcu_box;
 mod registration;
+mod registry;
 mod service;
 
 pub(crate) use dest::{DestRef, DestRefs};
 pub(crate) use packet::Packet;
 pub(crate) use registration::{Registration, Scheduler};
+pub(crate) use registry::for_each_service;
 pub(crate) use service::{LockedService, Service};

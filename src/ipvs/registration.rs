@@ -13,6 +13,7 @@ use super::{
     dest::{DestRef, DestRefs},
     packet::Packet,
     rcu_box::RcuBox,
+    registry,
     service::{LockedService, Service},
 };
 use core::{ffi::CStr, marker::PhantomData, ptr::NonNull};
@@ -83,6 +84,8 @@ impl<S: Scheduler> Registration<S> {
             (*sched).upd_dest = Some(dest_changed::<S>);
             (*sched).schedule = Some(schedule::<S>);
         }
+        // SAFETY: Called once per module load, before IPVS can call back.
+        unsafe { registry::init() };
         // SAFETY: `sched` is fully initialised and stays at this address
         // until `drop` unregisters it.
         to_result(unsafe { bindings::register_ip_vs_scheduler(sched) })?;
@@ -153,10 +156,15 @@ unsafe extern "C" fn init_service<S: Scheduler>(svc: *mut bindings::ip_vs_servic
     // SAFETY: IPVS binds the scheduler before `sched_data` is set.
     unsafe { bindings::ip_vs_mh_rs_publish_sched_data(svc.as_ptr(), core::ptr::null_mut()) };
     // SAFETY: Called by IPVS under the mutex with a live service.
-    match unsafe { rebuild::<S>(svc) } {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+    if let Err(e) = unsafe { rebuild::<S>(svc) } {
+        return e.to_errno();
     }
+    if let Err(e) = registry::add(svc) {
+        // SAFETY: As above; undoes the `rebuild`.
+        unsafe { done_service::<S>(svc.as_ptr()) };
+        return e.to_errno();
+    }
+    0
 }
 
 /// # Safety
@@ -166,6 +174,7 @@ unsafe extern "C" fn done_service<S: Scheduler>(svc: *mut bindings::ip_vs_servic
     let Some(svc) = NonNull::new(svc) else {
         return;
     };
+    registry::remove(svc);
     // SAFETY: `svc` is live; `sched_data` was set by `rebuild`.
     let service = unsafe { Service::from_raw(svc) };
     // SAFETY: As above, under the mutex.

@@ -3,7 +3,7 @@
 //! Views of an IPVS virtual service (`struct ip_vs_service`).
 
 use super::{bindings, dest::DestRefs};
-use crate::maglev::Family;
+use crate::maglev::{Addr, Family};
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
@@ -57,6 +57,29 @@ impl<'a> Service<'a> {
         } else {
             Family::Inet
         }
+    }
+
+    /// The service's protocol number (IPPROTO_TCP, ...).
+    pub(crate) fn protocol(&self) -> u16 {
+        self.raw().protocol
+    }
+
+    /// The virtual address.
+    pub(crate) fn addr(&self) -> Addr {
+        // SAFETY: `nf_inet_addr` is a 16-byte union of plain integers: any
+        // bit pattern is a valid byte array.
+        let bytes: [u8; 16] = unsafe { core::mem::transmute_copy(&self.raw().addr) };
+        Addr::from_nf_inet_addr(self.family(), &bytes)
+    }
+
+    /// The virtual port, in host order.
+    pub(crate) fn port(&self) -> u16 {
+        u16::from_be(self.raw().port)
+    }
+
+    /// The firewall mark of a fwmark service, else 0.
+    pub(crate) fn fwmark(&self) -> u32 {
+        self.raw().fwmark
     }
 
     /// The scheduler flags.

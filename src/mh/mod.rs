@@ -8,10 +8,11 @@
 
 #![forbid(unsafe_code)]
 
+mod summary;
 mod table;
 
-use crate::ipvs::{DestRef, DestRefs, LockedService, Packet, Scheduler, Service};
-use core::ffi::CStr;
+use crate::ipvs::{self, DestRef, DestRefs, LockedService, Packet, Scheduler, Service};
+use core::{ffi::CStr, fmt};
 use kernel::prelude::*;
 pub(crate) use table::Table;
 
@@ -41,4 +42,9 @@ impl Scheduler for Mh {
         let port = if flags.flag2 { packet.client_port() } else { 0 };
         table.lookup(&packet.client_addr(family), port, flags.flag1)
     }
+}
+
+/// Writes the summary of every service that uses `mh` (the debugfs view).
+pub(crate) fn write_tables(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    ipvs::for_each_service::<Mh>(|svc, table| summary::write(f, svc, table))
 }

@@ -4,7 +4,10 @@
 
 use crate::ipvs::{DestRef, DestRefs, LockedService};
 use crate::maglev::{self, Addr, Availability, Dest, DestState, Slot, TableSize};
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    time::{Delta, Instant, Monotonic},
+};
 
 /// Slot storage: 2 bytes per slot up to 65535 destinations, else 4.
 enum Slots {
@@ -16,10 +19,15 @@ enum Slots {
 /// reference per destination (not one per slot as the C scheduler does).
 pub(crate) struct Table {
     size: TableSize,
+    canonical: bool,
     dests: DestRefs,
+    /// What the table was built from, in the order of `dests`.
+    specs: KVec<Dest>,
     states: KVec<DestState>,
     slots: Slots,
+    /// Tables built for this service so far, this one included.
     rebuilds: u64,
+    build_time: Delta,
 }
 
 /// Allocates a vector of `n` copies of `value`.
@@ -34,6 +42,7 @@ impl Table {
         size: TableSize,
         previous: Option<&Table>,
     ) -> Result<Self> {
+        let start = Instant::<Monotonic>::now();
         let n = svc.num_dests();
         let m = size.slots() as usize;
         if n > m {
@@ -61,16 +70,53 @@ impl Table {
         };
         Ok(Self {
             size,
+            canonical,
             dests,
+            specs,
             states,
             slots,
-            rebuilds: previous.map_or(0, |p| p.rebuilds.wrapping_add(1)),
+            rebuilds: previous.map_or(1, |p| p.rebuilds.wrapping_add(1)),
+            build_time: start.elapsed(),
         })
     }
 
     /// The destination references this table holds.
     pub(crate) fn dests(&self) -> &DestRefs {
         &self.dests
+    }
+
+    /// The table size.
+    pub(crate) fn size(&self) -> TableSize {
+        self.size
+    }
+
+    /// Whether the destinations are in canonical order (flag-3).
+    pub(crate) fn canonical(&self) -> bool {
+        self.canonical
+    }
+
+    /// Tables built for the service so far, and how long this one took.
+    pub(crate) fn build_stats(&self) -> (u64, Delta) {
+        (self.rebuilds, self.build_time)
+    }
+
+    /// Per destination: the reference, what the table was built from, and
+    /// the build's result.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&DestRef, &Dest, &DestState)> {
+        self.dests
+            .as_slice()
+            .iter()
+            .zip(self.specs.iter())
+            .zip(self.states.iter())
+            .map(|((d, spec), state)| (d, spec, state))
+    }
+
+    /// The digest operators compare across directors (see `maglev::digest`).
+    pub(crate) fn digest(&self) -> u64 {
+        match &self.slots {
+            Slots::Narrow(s) => maglev::table_digest(self.size, &self.specs, s),
+            Slots::Wide(s) => maglev::table_digest(self.size, &self.specs, s),
+        }
     }
 
     /// The destination for a client, or `None` ("no destination available").
