@@ -99,6 +99,7 @@ impl<S: Scheduler> Drop for Registration<S> {
         // SAFETY: By the type invariant `sched` is registered. IPVS holds a
         // module reference per service using it, so none is left here.
         unsafe { bindings::unregister_ip_vs_scheduler(self.sched.get()) };
+        registry::clear();
         // Tables retired with `call_rcu` must be freed before the module's
         // code goes away.
         rcu::rcu_barrier();

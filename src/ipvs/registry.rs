@@ -46,6 +46,12 @@ pub(super) fn remove(svc: NonNull<bindings::ip_vs_service>) {
     SERVICES.lock().retain(|s| s.0 != svc);
 }
 
+/// Frees the registry's memory when the scheduler goes away (the static
+/// itself is never dropped).
+pub(super) fn clear() {
+    *SERVICES.lock() = KVec::new();
+}
+
 /// Calls `f` for every service with the table in force, if any.
 pub(crate) fn for_each_service<S: Scheduler>(
     mut f: impl FnMut(&Service<'_>, Option<&S::Table>) -> fmt::Result,

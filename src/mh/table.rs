@@ -5,6 +5,7 @@
 use crate::ipvs::{DestRef, DestRefs, LockedService};
 use crate::maglev::{self, Addr, Availability, Dest, DestState, Slot, TableSize};
 use kernel::{
+    alloc::flags::__GFP_NOWARN,
     prelude::*,
     time::{Delta, Instant, Monotonic},
 };
@@ -30,9 +31,10 @@ pub(crate) struct Table {
     build_time: Delta,
 }
 
-/// Allocates a vector of `n` copies of `value`.
+/// Allocates a vector of `n` copies of `value`. A failure is reported (and
+/// the previous table kept) by the caller, so the allocator stays quiet.
 fn filled<T: Copy>(value: T, n: usize) -> Result<KVVec<T>> {
-    Ok(KVVec::from_elem(value, n, GFP_KERNEL)?)
+    Ok(KVVec::from_elem(value, n, GFP_KERNEL | __GFP_NOWARN)?)
 }
 
 impl Table {
@@ -54,11 +56,11 @@ impl Table {
         if canonical {
             dests.sort_unstable_by(|a, b| maglev::canonical_cmp(&spec(a), &spec(b)));
         }
-        let mut specs = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut specs = KVec::with_capacity(n, GFP_KERNEL | __GFP_NOWARN)?;
         for dest in dests.as_slice() {
             specs.push(spec(dest), GFP_KERNEL)?;
         }
-        let mut states = KVec::from_elem(DestState::default(), n, GFP_KERNEL)?;
+        let mut states = KVec::from_elem(DestState::default(), n, GFP_KERNEL | __GFP_NOWARN)?;
         let slots = if n <= u16::MAX_DESTS {
             let mut slots = filled(u16::EMPTY, m)?;
             maglev::populate(size, &specs, &mut states, &mut slots).map_err(to_error)?;

@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
@@ -82,6 +83,11 @@ class Lab:
         connection entries: the next run schedules every flow afresh."""
         sh("ipvsadm", "-C", check=False)
         for mod in ("ip_vs_mh", "ip_vs_rr", "ip_vs_sh", "ip_vs"):
+            # Network namespaces being dismantled hold on for a while.
+            for _ in range(50):
+                if not loaded(mod) or sh("rmmod", mod, check=False).returncode == 0:
+                    break
+                time.sleep(0.2)
             if loaded(mod):
                 sh("rmmod", mod)
 

@@ -49,6 +49,10 @@ def tool_digest(dests, flags):
 def directors(flags, order1, order2, weights):
     for ns, order in (("d1", order1), ("d2", order2)):
         sh("ip", "netns", "add", ns)
+        # IPVS wants destinations it can route to.
+        sh("ip", "-n", ns, "link", "add", "dum0", "type", "dummy")
+        sh("ip", "-n", ns, "addr", "add", "10.0.0.1/8", "dev", "dum0")
+        sh("ip", "-n", ns, "link", "set", "dum0", "up")
         ns_ipvsadm(ns, "-A", "-t", "10.0.0.100:80", "-s", "mh", *(["-b", ",".join(flags)] if flags else []))
         for d in order:
             ns_ipvsadm(ns, "-a", "-t", "10.0.0.100:80", "-r", d, "-m", "-w", str(weights[d]))
@@ -97,8 +101,8 @@ def lookups(lab, rng):
     for line in out.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[1].isdigit() and ":" in parts[0]:
-            predicted[parts[0].rsplit(":", 1)[0]] = parts[2]
-    agree = sum(1 for (addr, _), k in zip(flows, kernel) if predicted.get(addr) == (k or "none"))
+            predicted[parts[0]] = parts[2]
+    agree = sum(1 for (addr, port), k in zip(flows, kernel) if predicted.get(f"{addr}:{port}") == (k or "none"))
     check(len(predicted) == len(flows), f"mh-tool answered for {len(predicted)} of {len(flows)} clients")
     check(agree == len(flows), f"mh-tool predicts the kernel's real server for {agree} of {len(flows)} flows")
     check(dests[2] not in kernel, "no flow goes to the quiesced server")
@@ -118,6 +122,8 @@ def main():
         print(text)
         check("share" in text and "rebuilds:" in text, "the view shows shares and rebuild counts")
     finally:
+        for ns in ("d1", "d2"):
+            sh("ip", "netns", "del", ns, check=False)
         lab.close()
     return 1 if failures else 0
 
