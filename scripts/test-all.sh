@@ -9,6 +9,7 @@ start=$SECONDS
 log "userspace tests of the hashing core"
 "$PROJECT_DIR/userspace-tests/run.sh"
 kdir=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
+"$PROJECT_DIR/scripts/check-install.sh" "$kdir"
 "$PROJECT_DIR/scripts/build-module.sh" "$kdir"
 # The exactness scenario compares with the kernel's own C mh at its table
 # size, and with copies of it rebuilt from the same source at other sizes.
