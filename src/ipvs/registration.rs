@@ -154,7 +154,9 @@ unsafe extern "C" fn init_service<S: Scheduler>(svc: *mut bindings::ip_vs_servic
     let Some(svc) = NonNull::new(svc) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: IPVS binds the scheduler before `sched_data` is set.
+    // `sched_data` may still hold the previous scheduler's data after
+    // `ipvsadm -E` (rr keeps a list pointer there): it is not a table.
+    // SAFETY: `svc` is live and we hold the configuration mutex.
     unsafe { bindings::ip_vs_mh_rs_publish_sched_data(svc.as_ptr(), core::ptr::null_mut()) };
     // SAFETY: Called by IPVS under the mutex with a live service.
     if let Err(e) = unsafe { rebuild::<S>(svc) } {
