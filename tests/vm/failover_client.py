@@ -9,14 +9,14 @@ server's name), then sends one message on every connection and checks the
 echo. It prints one line per connection and a line the caller waits for:
 
     conn <source port> <server name or ->
-    ready established=<n> failed=<n> echo_ok=<n>
+    ready established=<n> failed=<n> echo_ok=<n> seconds=<phase 1 time>
 
 Then it waits for the line "go" on stdin (the caller moves traffic to the
 other director meanwhile), sends a second message on every connection that
 is still open, and classifies each answer:
 
     result <source port> <server> <ok|reset|eof|timeout|wrong-server|not-open>
-    summary ok=<n> reset=<n> eof=<n> timeout=<n> wrong=<n> not_open=<n>
+    summary ok=<n> reset=<n> eof=<n> timeout=<n> wrong=<n> not_open=<n> seconds=<t>
 
 Then it keeps every connection open until the line "close" (or the end of
 stdin), so the caller can still read the directors' connection tables.
@@ -139,12 +139,17 @@ def wait_for(word):
 
 def main():
     vip, port, count, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    start = time.monotonic()
     conns = open_connections(vip, port, count, first)
     established = sum(1 for sock, _ in conns.values() if sock is not None)
     before = exchange(conns, "before")
     echo_ok = sum(1 for o in before.values() if o == "ok")
-    say(f"ready established={established} failed={count - established} echo_ok={echo_ok}")
+    say(
+        f"ready established={established} failed={count - established} "
+        f"echo_ok={echo_ok} seconds={time.monotonic() - start:.1f}"
+    )
     if wait_for("go"):
+        start = time.monotonic()
         after = exchange(conns, "after")
         counts = {k: 0 for k in ("ok", "reset", "eof", "timeout", "wrong-server", "not-open")}
         for sport in sorted(after):
@@ -153,7 +158,7 @@ def main():
         say(
             f"summary ok={counts['ok']} reset={counts['reset']} eof={counts['eof']} "
             f"timeout={counts['timeout']} wrong={counts['wrong-server']} "
-            f"not_open={counts['not-open']}"
+            f"not_open={counts['not-open']} seconds={time.monotonic() - start:.1f}"
         )
         wait_for("close")
     for sock, _ in conns.values():
