@@ -20,5 +20,5 @@ while read -r index ko; do
 done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" 8 12 16)
 log "scenarios in the test guest"
 "$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" --timeout 3000 -- \
-	"$PROJECT_DIR/tests/vm/run_all.sh" ${TEST_SCENARIOS:-smoke_c_mh module exactness balance lifecycle faults observe}
+	"$PROJECT_DIR/tests/vm/run_all.sh" ${TEST_SCENARIOS:-smoke_c_mh module exactness balance lifecycle faults observe failover}
 log "all tests passed in $((SECONDS - start))s"
