@@ -47,7 +47,16 @@ trap 'exit 130' INT TERM
 {
 	echo "cd $(printf %q "$PWD") || exit 1"
 	# Pass the caller's test settings through to the guest.
-	env | grep -E '^(IPVS_MH_|TEST_|CI=)' | sed 's/^/export /; s/=\(.*\)$/="\1"/' || true
+	# Files they name are copied into the job share: the guest's /tmp is
+	# its own, so host paths there would not be seen.
+	mkdir -p "$job/files"
+	while IFS='=' read -r name value; do
+		if [[ -f $value ]]; then
+			cp "$value" "$job/files/$name"
+			value=/run/job/files/$name
+		fi
+		printf 'export %s=%q\n' "$name" "$value"
+	done < <(env | grep -E '^(IPVS_MH_|TEST_|CI=)')
 	printf 'exec'
 	printf ' %q' "$@"
 	echo
