@@ -9,22 +9,9 @@ import math
 import random
 import sys
 
-from mhlab import Lab, dest_name, random_flows
+from mhlab import Lab, check, dest_name, random_flows, replay, status
 
 FLOWS = 4000
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
-    if not ok:
-        failures += 1
-
-
-def replay(flows, base):
-    """The same clients from other source ports."""
-    return [(addr, base + i) for i, (addr, _) in enumerate(flows)]
 
 
 def shares(result):
@@ -101,7 +88,7 @@ def main():
         disruption(lab, rng, canonical=True)
     finally:
         lab.close()
-    return 1 if failures else 0
+    return status()
 
 
 sys.exit(main())

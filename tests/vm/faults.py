@@ -12,17 +12,9 @@ import random
 import subprocess
 import sys
 
-from mhlab import Lab, dest_name, random_flows, sh
+from mhlab import Lab, check, dest_name, random_flows, replay, sh, status
 
 FS = "/sys/kernel/debug/failslab"
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
-    if not ok:
-        failures += 1
 
 
 def failslab(on):
@@ -48,10 +40,6 @@ def failslab(on):
 
 def dmesg_lines():
     return sh("dmesg").stdout.splitlines()
-
-
-def replay(flows, base):
-    return [(addr, base + i) for i, (addr, _) in enumerate(flows)]
 
 
 def main():
@@ -133,7 +121,7 @@ def main():
     finally:
         failslab(False)
         lab.close()
-    return 1 if failures else 0
+    return status()
 
 
 sys.exit(main())

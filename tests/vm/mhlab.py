@@ -20,6 +20,28 @@ VIP = {4: "10.0.0.100", 6: "fd00::100"}
 VPORT = 53
 
 
+_failures = 0
+
+
+def check(ok, what):
+    """Prints one scenario check; a failed one makes status() non-zero."""
+    global _failures
+    print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
+    if not ok:
+        _failures += 1
+
+
+def status():
+    """Exit status of a scenario: 1 if any check failed."""
+    return 1 if _failures else 0
+
+
+def replay(flows, base):
+    """The same clients from other source ports, so IPVS schedules them
+    afresh instead of reusing its connection entries."""
+    return [(addr, base + i) for i, (addr, _) in enumerate(flows)]
+
+
 def sh(*cmd, check=True):
     r = subprocess.run(cmd, capture_output=True, text=True)
     if check and r.returncode != 0:

@@ -11,19 +11,11 @@ import random
 import re
 import sys
 
-from mhlab import Lab, dest_name, random_flows, sh
+from mhlab import Lab, check, dest_name, random_flows, sh, status
 
 VIEW = "/sys/kernel/debug/ip_vs_mh/tables"
 TOOL = os.environ.get("IPVS_MH_TOOL", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                    "../../tools/mh-tool/target/release/mh-tool"))
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
-    if not ok:
-        failures += 1
 
 
 def view():
@@ -125,7 +117,7 @@ def main():
         for ns in ("d1", "d2"):
             sh("ip", "netns", "del", ns, check=False)
         lab.close()
-    return 1 if failures else 0
+    return status()
 
 
 sys.exit(main())
