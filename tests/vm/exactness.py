@@ -13,6 +13,7 @@ With TEST_RECORD_FIXTURES=DIR a sample is written there as golden fixtures
 import os
 import random
 import sys
+import time
 
 from mhlab import Lab, dest_name, kernel_tab_index, random_flows
 
@@ -73,6 +74,7 @@ def main():
     try:
         for i in range(CONFIGS):
             cfg = make_config(i)
+            t0 = time.monotonic()
             c_order, c_state, c = run(lab, "c", cfg)
             r_order, _, rust = run(lab, "rust", cfg)
             same = sum(1 for a, b in zip(c, rust) if a == b)
@@ -84,7 +86,7 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} config {i:2}: IPv{cfg['af']} index {cfg['index']:2} "
                   f"{len(cfg['dests']):2} dests ({len(cfg['quiesce'])} quiesced) "
                   f"flags {','.join(cfg['flags']) or '-':19} {same}/{len(c)} flows agree, "
-                  f"{scheduled} scheduled", flush=True)
+                  f"{scheduled} scheduled ({time.monotonic() - t0:.0f}s)", flush=True)
             if not ok:
                 failed += 1
                 for (flow, a, b) in [(f, a, b) for f, a, b in zip(cfg["flows"], c, rust) if a != b][:5]:
