@@ -66,6 +66,7 @@ impl DestRef {
     }
 
     /// The current weight.
+    #[inline]
     pub(crate) fn weight(&self) -> i32 {
         // SAFETY: By the type invariant the destination is live.
         unsafe { bindings::ip_vs_mh_rs_dest_weight(self.dest.as_ptr()) }
@@ -79,10 +80,13 @@ impl DestRef {
 
     /// Whether new connections may go to this destination: a positive weight
     /// and not overloaded, as the C scheduler decides it.
+    #[inline]
     pub(crate) fn is_available(&self) -> bool {
-        // SAFETY: By the type invariant the destination is live.
-        let flags = unsafe { bindings::ip_vs_mh_rs_dest_flags(self.dest.as_ptr()) };
-        self.weight() > 0 && flags & bindings::IP_VS_DEST_F_OVERLOAD == 0
+        self.weight() > 0 && {
+            // SAFETY: By the type invariant the destination is live.
+            let flags = unsafe { bindings::ip_vs_mh_rs_dest_flags(self.dest.as_ptr()) };
+            flags & bindings::IP_VS_DEST_F_OVERLOAD == 0
+        }
     }
 
     pub(super) fn as_ptr(&self) -> *mut bindings::ip_vs_dest {

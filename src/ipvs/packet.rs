@@ -54,14 +54,10 @@ impl<'a> Packet<'a> {
     /// when the packet is too short to hold ports (as the C scheduler does).
     pub(crate) fn client_port(&self) -> u16 {
         let proto = i64::from(self.iph.protocol);
-        if ![
-            bindings::IPPROTO_TCP,
-            bindings::IPPROTO_UDP,
-            bindings::IPPROTO_SCTP,
-        ]
-        .into_iter()
-        .any(|p| i64::from(p) == proto)
-        {
+        // Plain comparisons: kernel builds would call out of line for an
+        // iterator over an array.
+        let is = |p| i64::from(p) == proto;
+        if !(is(bindings::IPPROTO_TCP) || is(bindings::IPPROTO_UDP) || is(bindings::IPPROTO_SCTP)) {
             return 0;
         }
         let Ok(offset) = i32::try_from(self.iph.len) else {

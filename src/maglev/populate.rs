@@ -118,18 +118,28 @@ fn claim<S: Slot>(m: u32, st: &mut DestState, slots: &[S]) -> Result<usize, Erro
     let two = Step::new(m, one.advance(st.skip));
     let mut even = st.perm;
     let mut odd = one.advance(even);
+    // Written out rather than as a loop over `[even, odd]`: kernel builds do
+    // not inline core's array iterator, which costs a call per probe.
     loop {
-        for perm in [even, odd] {
-            let c = usize::try_from(perm).map_err(|_| Error::BufferSize)?;
-            // c < m == slots.len() always; refuse rather than panic.
-            if *slots.get(c).ok_or(Error::BufferSize)? == S::EMPTY {
-                st.perm = perm;
-                return Ok(c);
-            }
+        if let Some(c) = free_slot(slots, even)? {
+            st.perm = even;
+            return Ok(c);
+        }
+        if let Some(c) = free_slot(slots, odd)? {
+            st.perm = odd;
+            return Ok(c);
         }
         even = two.advance(even);
         odd = two.advance(odd);
     }
+}
+
+/// `Some(perm as index)` when that slot is free.
+#[inline(always)]
+fn free_slot<S: Slot>(slots: &[S], perm: u32) -> Result<Option<usize>, Error> {
+    let c = usize::try_from(perm).map_err(|_| Error::BufferSize)?;
+    // c < m == slots.len() always; refuse rather than panic.
+    Ok((*slots.get(c).ok_or(Error::BufferSize)? == S::EMPTY).then_some(c))
 }
 
 /// Adding a stride modulo m without division.

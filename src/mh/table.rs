@@ -132,6 +132,7 @@ impl Table {
 }
 
 impl Availability for Table {
+    #[inline]
     fn is_available(&self, dest: usize) -> bool {
         self.dests
             .as_slice()
@@ -139,6 +140,7 @@ impl Availability for Table {
             .is_some_and(DestRef::is_available)
     }
 
+    #[inline]
     fn any_available(&self) -> bool {
         self.dests
             .as_slice()
