@@ -56,7 +56,7 @@ trap 'exit 130' INT TERM
 			value=/run/job/files/$name
 		fi
 		printf 'export %s=%q\n' "$name" "$value"
-	done < <(env | grep -E '^(IPVS_MH_|TEST_|CI=)')
+	done < <(env | grep -E '^(IPVS_MH_|TEST_|BENCH_|CI=)')
 	printf 'exec'
 	printf ' %q' "$@"
 	echo

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks the Rust ip_vs_mh against the kernel's C ip_vs_mh:
+#   scripts/bench.sh [OUTPUT_DIR]
+# Builds the release kernel if needed, the module against it, and the C mh at
+# the second table size; boots the release kernel once and measures both
+# schedulers in that guest run (bench/guest_bench.py); then runs the userspace
+# core benchmark. Prints both tables; the raw results stay in OUTPUT_DIR
+# (default: a directory under the cache).
+# BENCH_QUICK=1 makes a short run for trying the benchmark itself.
+source "$(dirname "$0")/common.sh"
+
+out=${1:-$CACHE_DIR/bench/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+"$PROJECT_DIR/scripts/bootstrap.sh"
+kdir=$("$PROJECT_DIR/scripts/build-kernel.sh" release)
+
+# The module is built against the release kernel in a copy of the sources,
+# so the checkout's own build (for the debug kernel) is left alone.
+modsrc=$CACHE_DIR/bench/module-$(basename "$kdir")
+mkdir -p "$modsrc"
+rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*_generated.rs' \
+	"$PROJECT_DIR/Makefile" "$PROJECT_DIR/Kbuild" "$PROJECT_DIR/Kconfig" "$PROJECT_DIR/src" "$modsrc/"
+log "building ip_vs_mh.ko against the release kernel"
+make -s -C "$modsrc" KDIR="$kdir" >&2 || die "building the module against $kdir failed"
+
+export IPVS_MH_KO=$modsrc/ip_vs_mh.ko
+export IPVS_MH_KERNEL_TAB_INDEX
+IPVS_MH_KERNEL_TAB_INDEX=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
+# The benchmark compares at M=4093 (index 12) and M=65521 (index 16).
+for index in 12 16; do
+	[[ $index == "$IPVS_MH_KERNEL_TAB_INDEX" ]] && continue
+	read -r _ ko < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" "$index")
+	export "IPVS_MH_REFERENCE_$index=$ko"
+done
+export BENCH_RESULTS=/run/job/bench-results.jsonl
+[[ -n ${BENCH_QUICK:-} ]] && export BENCH_QUICK BENCH_REPS=${BENCH_REPS:-1}
+[[ -n ${BENCH_REPS:-} ]] && export BENCH_REPS
+
+log "in-kernel benchmark in the release guest"
+"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" --timeout 3600 --keep "$out/guest" -- \
+	python3 "$PROJECT_DIR/bench/guest_bench.py"
+[[ -s $out/guest/bench-results.jsonl ]] || die "the guest wrote no results"
+
+log "userspace benchmark of the hashing core"
+(cd "$PROJECT_DIR/userspace-tests" && cargo run --quiet --release --bin bench) >"$out/userspace.md"
+
+{
+	echo "## In the kernel: Rust ip_vs_mh vs C ip_vs_mh"
+	echo
+	python3 "$PROJECT_DIR/bench/report.py" "$out/guest/bench-results.jsonl"
+	echo
+	echo "## Userspace core: Rust core vs C model"
+	echo
+	cat "$out/userspace.md"
+} | tee "$out/report.md"
+log "report and raw results in $out"
