@@ -22,7 +22,7 @@ done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" 8 12 16)
 # use the machine's two cores. Each group is one guest; the groups are
 # balanced by their measured guest time. TEST_SCENARIOS runs the scenarios
 # named there in one guest instead.
-groups=("smoke_c_mh exactness module" "balance lifecycle faults observe failover")
+groups=("smoke_c_mh exactness module faults" "balance lifecycle observe failover")
 [[ -n ${TEST_SCENARIOS:-} ]] && groups=("$TEST_SCENARIOS")
 log "scenarios in ${#groups[@]} test guest(s): $(printf '[%s] ' "${groups[@]}")"
 pids=()

@@ -27,8 +27,7 @@ def balance(lab, rng, weights):
     splits slots exactly by turns, off by at most one slot per server)."""
     lab.service(4, [])
     dests = [dest_name(4, k) for k in range(len(weights))]
-    for dest, w in zip(dests, weights):
-        lab.add(dest, w)
+    lab.add_all(list(zip(dests, weights)))
     counts = shares(lab.schedule(random_flows(rng, 4, FLOWS, port_base=10000)))
     total = sum(weights)
     check(sum(counts.get(d, 0) for d in dests) == FLOWS, f"weights {weights}: every flow scheduled")
@@ -48,8 +47,7 @@ def disruption(lab, rng, canonical):
     flags = ["flag-3"] if canonical else []
     lab.service(4, flags)
     dests = [dest_name(4, k) for k in range(10)]
-    for dest in dests:
-        lab.add(dest, 100)
+    lab.add_all([(dest, 100) for dest in dests])
     flows = random_flows(rng, 4, 3000, port_base=10000)
     before = lab.schedule(flows)
     # With list order the newest destination is the head of the list, and

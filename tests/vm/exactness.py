@@ -39,10 +39,8 @@ def make_config(i):
 def run(lab, kind, cfg):
     lab.load(kind, cfg["index"])
     lab.service(cfg["af"], cfg["flags"])
-    for dest, weight in cfg["dests"]:
-        lab.add(dest, weight)
-    for dest in cfg["quiesce"]:
-        lab.set_weight(dest, 0)
+    lab.add_all(cfg["dests"])
+    lab.quiesce_all(cfg["quiesce"])
     order = lab.list_order()
     result = lab.schedule(cfg["flows"])
     state = {d: list(w) for d, w in lab.weights.items()}

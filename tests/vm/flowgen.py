@@ -2,10 +2,15 @@
 """Sends one UDP datagram per flow, from any source address, on a link.
 
 usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE
+       flowgen.py --serve IFACE DST_MAC
 FLOWS_FILE has one "ADDR PORT" per line. Frames are built by hand on an
 AF_PACKET socket, so a flow can come from any address without configuring
 it; IPVS schedules each new flow (and records it in its connection table)
-whether or not a real server ever answers.
+whether or not a real server ever answers. Prints the number sent.
+
+With --serve it stays up and reads "VIP VPORT FLOWS_FILE" requests from
+stdin, answering each with the number sent: a test that sends many batches
+starts Python (slow in the emulated guest) once.
 """
 import ipaddress
 import socket
@@ -40,14 +45,8 @@ def frame(src_mac, dst_mac, src, sport, dst, dport):
     return dst_mac + src_mac + b"\x86\xdd" + ip + udp
 
 
-def main():
-    iface, dst_mac, vip, vport, flows_file = sys.argv[1:6]
-    dst_mac = bytes.fromhex(dst_mac.replace(":", ""))
-    with open(f"/sys/class/net/{iface}/address") as f:
-        src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+def send(s, src_mac, dst_mac, vip, vport, flows_file):
     dst = ipaddress.ip_address(vip)
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((iface, 0))
     sent = 0
     with open(flows_file) as f:
         for line in f:
@@ -57,7 +56,22 @@ def main():
             # Pace the burst so no queue on the way drops a flow.
             if sent % 32 == 0:
                 time.sleep(0.01)
-    print(sent)
+    return sent
+
+
+def main():
+    serve = sys.argv[1:2] == ["--serve"]
+    args = sys.argv[2:] if serve else sys.argv[1:]
+    iface, dst_mac = args[0], bytes.fromhex(args[1].replace(":", ""))
+    with open(f"/sys/class/net/{iface}/address") as f:
+        src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    if not serve:
+        print(send(s, src_mac, dst_mac, *args[2:5]))
+        return
+    for request in sys.stdin:
+        print(send(s, src_mac, dst_mac, *request.split()), flush=True)
 
 
 main()

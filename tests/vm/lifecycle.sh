@@ -9,10 +9,13 @@ step "$CYCLES insmod/rmmod cycles, each with a service"
 reset_ipvs
 modprobe ip_vs
 cycle() {
+	# One ipvsadm process for the service and its servers.
 	insmod "$RUST_KO" &&
-		ipvsadm -A -t $VIP:80 -s mh -b mh-port &&
-		ipvsadm -a -t $VIP:80 -r 10.0.1.1:80 -m -w 1 &&
-		ipvsadm -a -t $VIP:80 -r 10.0.1.2:80 -m -w 2 &&
+		ipvsadm -R <<-EOF &&
+			-A -t $VIP:80 -s mh -b mh-port
+			-a -t $VIP:80 -r 10.0.1.1:80 -m -w 1
+			-a -t $VIP:80 -r 10.0.1.2:80 -m -w 2
+		EOF
 		! rmmod ip_vs_mh 2>/dev/null &&
 		ipvsadm -D -t $VIP:80 &&
 		rmmod ip_vs_mh

@@ -79,8 +79,15 @@ class Lab:
         with open("/sys/class/net/c0/address") as f:
             self.mac = f.read().strip()
         self.weights = {}
+        # One flow generator for the whole lab (see flowgen.py --serve).
+        self.flowgen = subprocess.Popen(
+            ["ip", "netns", "exec", "client", "python3", os.path.join(HERE, "flowgen.py"),
+             "--serve", "eth0", self.mac],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def close(self):
+        self.flowgen.stdin.close()
+        self.flowgen.wait()
         self.unload()
         sh("ip", "netns", "del", "client", check=False)
         sh("ip", "link", "del", "c0", check=False)
@@ -127,6 +134,25 @@ class Lab:
         sh("ipvsadm", "-a", "-u", self.svc, "-r", dest, "-m", "-w", str(weight))
         self.weights[dest] = [weight, weight]
 
+    def add_all(self, dests):
+        """Adds (dest, weight) pairs in order, with one ipvsadm process."""
+        self.restore(f"-a -u {self.svc} -r {dest} -m -w {weight}" for dest, weight in dests)
+        for dest, weight in dests:
+            self.weights[dest] = [weight, weight]
+
+    def quiesce_all(self, dests):
+        """Sets the weight of each of dests to 0, with one ipvsadm process."""
+        self.restore(f"-e -u {self.svc} -r {dest} -m -w 0" for dest in dests)
+        for dest in dests:
+            self.weights[dest][0] = 0
+
+    @staticmethod
+    def restore(commands):
+        r = subprocess.run(["ipvsadm", "-R"], input="".join(c + "\n" for c in commands),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"ipvsadm -R failed ({r.returncode}): {r.stderr.strip()}")
+
     def set_weight(self, dest, weight):
         sh("ipvsadm", "-e", "-u", self.svc, "-r", dest, "-m", "-w", str(weight))
         self.weights[dest][0] = weight
@@ -148,9 +174,12 @@ class Lab:
             for addr, port in flows:
                 f.write(f"{addr} {port}\n")
         try:
-            r = sh("ip", "netns", "exec", "client", "python3", os.path.join(HERE, "flowgen.py"),
-                   "eth0", self.mac, VIP[self.af], str(VPORT), f.name)
-            return int(r.stdout.strip())
+            self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name}\n")
+            self.flowgen.stdin.flush()
+            answer = self.flowgen.stdout.readline()
+            if not answer:
+                raise RuntimeError(f"the flow generator exited ({self.flowgen.wait()})")
+            return int(answer)
         finally:
             os.unlink(f.name)
 

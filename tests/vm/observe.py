@@ -76,9 +76,8 @@ def lookups(lab, rng):
     quiesced server and mh-fallback."""
     lab.service(4, ["mh-fallback"])
     dests = [dest_name(4, k) for k in range(6)]
-    for i, d in enumerate(dests):
-        lab.add(d, 1 + i % 4)
-    lab.set_weight(dests[2], 0)
+    lab.add_all([(d, 1 + i % 4) for i, d in enumerate(dests)])
+    lab.quiesce_all([dests[2]])
     listed = lab.list_order()
     flows = random_flows(rng, 4, 300, port_base=10000)
     kernel = lab.schedule(flows)
