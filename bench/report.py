@@ -60,17 +60,30 @@ def main():
     for m in sizes:
         add(f"kernel memory per service (10 destinations), M={m}",
             select("memory", M=m), "bytes_per_service", "bytes")
+    # The rate as a cost (time per new connection), so that lower is
+    # better in every row; the rates themselves follow the table.
+    for r in rows:
+        if r["group"] == "e2e":
+            r["us_per_conn"] = 1e6 / r["conns_per_s"] if r["conns_per_s"] else float("inf")
     for m in sizes:
-        add(f"new connections per second end to end (pktgen, UDP, DR), M={m}",
-            select("e2e", M=m), "conns_per_s", "count")
+        add(f"end to end: time per new connection, 1 / rate (pktgen, UDP, DR), M={m}",
+            select("e2e", M=m), "us_per_conn", "us")
 
-    print(f"Guest kernel {info.get('kernel', '?')}, {info.get('cpus', '?')} vCPUs, "
-          f"median of {info.get('reps', '?')} alternating runs per row.")
+    reps = {g: len({r["rep"] for r in rows if r["group"] == g and "rep" in r})
+            for g in ("schedule", "rebuild", "memory", "e2e")}
+    print(f"Guest kernel {info.get('kernel', '?')}, {info.get('cpus', '?')} vCPU(s); each row is "
+          f"the median of C and Rust runs taken in turns (runs per side: "
+          + ", ".join(f"{g} {n}" for g, n in reps.items()) + ").")
     print()
     print("| Measurement | C ip_vs_mh | Rust ip_vs_mh | Rust/C |")
     print("|---|---:|---:|---:|")
     for what, c, rust, ratio in table:
         print(f"| {what} | {c} | {rust} | {ratio} |")
+    for m in sizes:
+        e2e = select("e2e", M=m)
+        c, rust = median(e2e, "c", "conns_per_s"), median(e2e, "rust", "conns_per_s")
+        if c and rust:
+            print(f"\nEnd to end at M={m}: C {c:,.0f}, Rust {rust:,.0f} new connections per second.")
 
     # pktgen sends faster than the guest receives, so the backlog drops
     # some datagrams; a row for which few reached the scheduler means
