@@ -9,21 +9,6 @@
 
 #include "helpers.h"
 
-int ip_vs_mh_rs_dest_weight(const struct ip_vs_dest *dest)
-{
-	return atomic_read(&dest->weight);
-}
-
-int ip_vs_mh_rs_dest_last_weight(const struct ip_vs_dest *dest)
-{
-	return atomic_read(&dest->last_weight);
-}
-
-unsigned int ip_vs_mh_rs_dest_flags(const struct ip_vs_dest *dest)
-{
-	return READ_ONCE(dest->flags);
-}
-
 void ip_vs_mh_rs_dest_hold(struct ip_vs_dest *dest)
 {
 	ip_vs_dest_hold(dest);
@@ -32,11 +17,6 @@ void ip_vs_mh_rs_dest_hold(struct ip_vs_dest *dest)
 void ip_vs_mh_rs_dest_put(struct ip_vs_dest *dest)
 {
 	ip_vs_dest_put(dest);
-}
-
-bool ip_vs_mh_rs_iph_inverse(const struct ip_vs_iphdr *iph)
-{
-	return ip_vs_iph_inverse(iph);
 }
 
 /* Copies the two 16-bit ports at @offset; false if the packet is too short. */

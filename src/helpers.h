@@ -10,15 +10,10 @@
 
 struct ip_vs_dest;
 struct ip_vs_service;
-struct ip_vs_iphdr;
 struct sk_buff;
 
-int ip_vs_mh_rs_dest_weight(const struct ip_vs_dest *dest);
-int ip_vs_mh_rs_dest_last_weight(const struct ip_vs_dest *dest);
-unsigned int ip_vs_mh_rs_dest_flags(const struct ip_vs_dest *dest);
 void ip_vs_mh_rs_dest_hold(struct ip_vs_dest *dest);
 void ip_vs_mh_rs_dest_put(struct ip_vs_dest *dest);
-bool ip_vs_mh_rs_iph_inverse(const struct ip_vs_iphdr *iph);
 bool ip_vs_mh_rs_ports(const struct sk_buff *skb, int offset, __be16 *ports);
 void *ip_vs_mh_rs_sched_data(const struct ip_vs_service *svc);
 void *ip_vs_mh_rs_sched_data_locked(const struct ip_vs_service *svc);

@@ -68,14 +68,15 @@ impl DestRef {
     /// The current weight.
     #[inline]
     pub(crate) fn weight(&self) -> i32 {
-        // SAFETY: By the type invariant the destination is live.
-        unsafe { bindings::ip_vs_mh_rs_dest_weight(self.dest.as_ptr()) }
+        // SAFETY: By the type invariant the destination is live. `weight` is
+        // an `atomic_t`, which `atomic_read()` reads with `READ_ONCE()`.
+        unsafe { read_once(&raw const (*self.dest.as_ptr()).weight.counter) }
     }
 
     /// The latest non-zero weight, which decides the destination's slots.
     pub(crate) fn last_weight(&self) -> i32 {
-        // SAFETY: By the type invariant the destination is live.
-        unsafe { bindings::ip_vs_mh_rs_dest_last_weight(self.dest.as_ptr()) }
+        // SAFETY: As for `weight`.
+        unsafe { read_once(&raw const (*self.dest.as_ptr()).last_weight.counter) }
     }
 
     /// Whether new connections may go to this destination: a positive weight
@@ -83,8 +84,9 @@ impl DestRef {
     #[inline]
     pub(crate) fn is_available(&self) -> bool {
         self.weight() > 0 && {
-            // SAFETY: By the type invariant the destination is live.
-            let flags = unsafe { bindings::ip_vs_mh_rs_dest_flags(self.dest.as_ptr()) };
+            // SAFETY: By the type invariant the destination is live; IPVS
+            // updates `flags` concurrently, and C reads it with `READ_ONCE()`.
+            let flags = unsafe { read_once(&raw const (*self.dest.as_ptr()).flags) };
             flags & bindings::IP_VS_DEST_F_OVERLOAD == 0
         }
     }
@@ -92,6 +94,20 @@ impl DestRef {
     pub(super) fn as_ptr(&self) -> *mut bindings::ip_vs_dest {
         self.dest.as_ptr()
     }
+}
+
+/// `READ_ONCE()`: one read the compiler may neither tear, merge nor repeat.
+///
+/// Read here rather than through C helpers: these reads are on the path of
+/// every new connection, and a call per read costs more than the read.
+///
+/// # Safety
+///
+/// `p` must be valid for reads and properly aligned.
+#[inline(always)]
+unsafe fn read_once<T: Copy>(p: *const T) -> T {
+    // SAFETY: Guaranteed by the caller.
+    unsafe { core::ptr::read_volatile(p) }
 }
 
 /// The destinations of one table, each held once.

@@ -33,8 +33,9 @@ impl<'a> Packet<'a> {
     /// Whether this packet is an ICMP error about the reverse direction:
     /// the client is then the destination of the embedded header.
     fn is_inverse(&self) -> bool {
-        // SAFETY: By the type invariant `iph` is live.
-        unsafe { bindings::ip_vs_mh_rs_iph_inverse(self.iph) }
+        // `ip_vs_iph_inverse()`, read directly: it is on the path of every
+        // new connection, and the header is this packet's own.
+        i64::from(self.iph.hdr_flags) & i64::from(bindings::IP_VS_HDR_INVERSE) != 0
     }
 
     /// The client address the table is looked up with.
