@@ -46,6 +46,7 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a short run to try the bench
 # Measurement groups to run (default all): e2e, memory, schedule, rebuild.
 ONLY = set(os.environ.get("BENCH_ONLY", "e2e memory schedule rebuild").split())
+# BENCH_DEBUG=1: print every call site the memory trace saw, keep the traces.
 TRACING = "/sys/kernel/tracing"
 VIP, VPORT = "10.0.0.100", 53
 SIZES = {12: 4093, 16: 65521}
