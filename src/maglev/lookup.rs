@@ -15,10 +15,9 @@ pub trait Availability {
 
     /// Whether some destination that owns at least one slot is available.
     ///
-    /// Lets a fallback lookup answer after a few rehashes, instead of after
-    /// up to M hash computations, when nothing is available; the result is
-    /// the same as C's. Answering `true` when unsure is always correct, only
-    /// slower.
+    /// Lets a fallback lookup answer at once, instead of after up to M hash
+    /// computations, when nothing is available; the result is the same as
+    /// C's. Answering `true` when unsure is always correct, only slower.
     fn any_available(&self) -> bool;
 }
 
@@ -55,16 +54,11 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if avail.is_available(first) {
         return Some(first);
     }
-    if !fallback {
+    if !fallback || !avail.any_available() {
         return None;
     }
     fallback_scan(slots, size.modulus(), ihash, addr, port, avail)
 }
-
-/// Rehashes a fallback lookup tries before asking whether any destination
-/// is available at all: while some are, a few rehashes usually find one,
-/// and are cheaper than asking.
-const REHASHES_BEFORE_AVAILABILITY_SCAN: u32 = 4;
 
 /// The rehash loop of a fallback lookup, kept out of line: it is the rare,
 /// slow path.
@@ -78,10 +72,6 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     avail: &A,
 ) -> Option<usize> {
     for offset in 0..m.get() {
-        // Nothing available: C would rehash M times and find nothing.
-        if offset == REHASHES_BEFORE_AVAILABILITY_SCAN && !avail.any_available() {
-            return None;
-        }
         // offset, ihash < m <= 131071: the sum cannot wrap (wrapping_add
         // only spares the kernel's overflow check).
         let roffset = m.rem(offset.wrapping_add(ihash));
