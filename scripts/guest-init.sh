@@ -14,9 +14,19 @@ ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
-for d in /tmp /run /var/tmp /var/lib/ipvsadm; do
+mountpoint -q /run || mount -t tmpfs tmpfs /run
+# A checkout under /tmp (a fresh clone, some CI workspaces) would vanish
+# under the guest's own /tmp: hold it aside and put it back on top.
+project=$(cd "$(dirname "$0")/.." && pwd)
+case $project in
+/tmp/* | /var/tmp/*) mkdir -p /run/project && mount --bind "$project" /run/project ;;
+esac
+for d in /tmp /var/tmp /var/lib/ipvsadm; do
 	mountpoint -q "$d" 2>/dev/null || mount -t tmpfs tmpfs "$d" 2>/dev/null
 done
+if mountpoint -q /run/project; then
+	mkdir -p "$project" && mount --bind /run/project "$project"
+fi
 mkdir -p "$HOME" /run/netns
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
