@@ -3,7 +3,9 @@
 
 usage: client.py VIP PORT COUNT [FIRST_SOURCE_PORT]
 Prints "<source port> <server name>" per connection; "refused" when the
-director refused it (reset: no destination), "-" for any other failure.
+director refused it (reset: no destination), "lost" when the connection
+opened but no name came back (IPVS drops the packets of a connection whose
+real server was deleted), "-" for any other failure.
 Source ports are fixed (FIRST_SOURCE_PORT + i) so runs can be compared.
 """
 import socket
@@ -25,7 +27,9 @@ for i in range(count):
     try:
         s.bind(("", sport))
         s.connect((vip, port))
-        name = s.makefile().readline().strip() or "-"
+        # Connected: from here on, a failure means the answer was lost.
+        name = "lost"
+        name = s.makefile().readline().strip() or name
     except ConnectionRefusedError:
         name = "refused"
     except OSError:

@@ -38,10 +38,28 @@ all_answered() { [[ -n $1 ]] && ! grep -qv ' rs[0-9]*$' <<<"$1"; }
 some_failed() { grep -qv ' rs[0-9]*$' <<<"$1"; }
 # Every flow answered by a real server or refused cleanly (no timeout).
 answered_or_refused() { [[ -n $1 ]] && ! grep -qvE ' (rs[0-9]+|refused)$' <<<"$1"; }
+# Every flow that was neither answered nor refused ("lost": connected, then
+# no answer; "-": no connection) is one IPVS had sent to a real server whose
+# address matches the regex $2. A test that deletes those servers while
+# connections open allows exactly that: IPVS drops the packets of a
+# connection whose server was deleted (net.ipv4.vs.expire_nodest_conn=0),
+# whatever the scheduler. No IPVS entry, or another server, fails it.
+unanswered_only_on() {
+	local conns port dest
+	[[ -n $1 ]] || return 1
+	conns=$(ipvsadm -Lnc)
+	for port in $(awk '$2 !~ /^(rs[0-9]+|refused)$/ {print $1}' <<<"$1"); do
+		dest=$(awk -v src="10.0.0.2:$port" '$4 == src {print $6}' <<<"$conns")
+		if ! [[ $dest =~ $2 ]]; then
+			echo "connection from port $port: $(awk -v p="$port" '$1 == p {print $2}' <<<"$1") on '${dest:-no IPVS entry}'"
+			return 1
+		fi
+	done
+}
 reaches() { grep -q " $2$" <<<"$1"; }
 never_reaches() { [[ -n $1 ]] && ! grep -q " $2$" <<<"$1"; }
 # Number of distinct servers that answered.
-server_count() { awk '$2 != "-" {print $2}' <<<"$1" | sort -u | wc -l; }
+server_count() { awk '$2 ~ /^rs[0-9]+$/ {print $2}' <<<"$1" | sort -u | wc -l; }
 # Flows (same source port) whose server differs between two runs, ignoring
 # those that were on server $3 in the first run.
 moved_flows() { join <(sort <<<"$1") <(sort <<<"$2") | awk -v skip="${3:-}" '$2 != skip && $2 != $3' | wc -l; }
