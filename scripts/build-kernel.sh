@@ -40,7 +40,7 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out"
-log "building the $variant kernel in $out (about 10-20 minutes on 2 cores)"
+log "building the $variant kernel in $out (about 7-10 minutes on 2 cores)"
 make "${make_args[@]}" O="$out" rustavailable >&2 ||
 	die "the kernel does not accept this Rust toolchain (see above); run scripts/bootstrap.sh"
 make "${make_args[@]}" O="$out" tinyconfig >/dev/null
