@@ -54,14 +54,16 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if avail.is_available(first) {
         return Some(first);
     }
-    if !fallback || !avail.any_available() {
+    if !fallback {
         return None;
     }
     fallback_scan(slots, size.modulus(), ihash, addr, port, avail)
 }
 
-/// The rehash loop of a fallback lookup, kept out of line: it is the rare,
-/// slow path.
+/// The rest of a fallback lookup, kept out of line so that the common path
+/// above stays small: it is the rare, slow path. With nothing available it
+/// answers before the first rehash.
+#[cold]
 #[inline(never)]
 fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
@@ -71,6 +73,9 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     port: u16,
     avail: &A,
 ) -> Option<usize> {
+    if !avail.any_available() {
+        return None;
+    }
     for offset in 0..m.get() {
         // offset, ihash < m <= 131071: the sum cannot wrap (wrapping_add
         // only spares the kernel's overflow check).
