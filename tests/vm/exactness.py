@@ -17,7 +17,7 @@ import time
 
 from mhlab import Lab, dest_name, kernel_tab_index, random_flows
 
-CONFIGS = int(os.environ.get("TEST_EXACTNESS_CONFIGS", "24"))
+CONFIGS = int(os.environ.get("TEST_EXACTNESS_CONFIGS", "20"))
 FLOWS = int(os.environ.get("TEST_EXACTNESS_FLOWS", "1000"))
 SEED = int(os.environ.get("TEST_EXACTNESS_SEED", "20261125"))
 WEIGHTS = [0, 1, 1, 2, 3, 5, 10, 100, 1000, 65535]
