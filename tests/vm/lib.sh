@@ -36,8 +36,10 @@ finish() {
 # Flow-list predicates (input: client_flows output in $1).
 all_answered() { [[ -n $1 ]] && ! grep -qv ' rs[0-9]*$' <<<"$1"; }
 some_failed() { grep -qv ' rs[0-9]*$' <<<"$1"; }
+# The flows neither answered by a real server nor refused cleanly.
+unanswered() { awk '$2 !~ /^(rs[0-9]+|refused)$/' <<<"$1"; }
 # Every flow answered by a real server or refused cleanly (no timeout).
-answered_or_refused() { [[ -n $1 ]] && ! grep -qvE ' (rs[0-9]+|refused)$' <<<"$1"; }
+answered_or_refused() { [[ -n $1 ]] && (($(unanswered "$1" | wc -l) == 0)); }
 # Every flow that was neither answered nor refused ("lost": connected, then
 # no answer; "-": no connection) is one IPVS had sent to a real server whose
 # address matches the regex $2. A test that deletes those servers while
@@ -48,7 +50,7 @@ unanswered_only_on() {
 	local conns port dest
 	[[ -n $1 ]] || return 1
 	conns=$(ipvsadm -Lnc)
-	for port in $(awk '$2 !~ /^(rs[0-9]+|refused)$/ {print $1}' <<<"$1"); do
+	for port in $(unanswered "$1" | awk '{print $1}'); do
 		dest=$(awk -v src="10.0.0.2:$port" '$4 == src {print $6}' <<<"$conns")
 		if ! [[ $dest =~ $2 ]]; then
 			echo "connection from port $port: $(awk -v p="$port" '$1 == p {print $2}' <<<"$1") on '${dest:-no IPVS entry}'"
