@@ -42,8 +42,8 @@ def replay(flows, base):
     return [(addr, base + i) for i, (addr, _) in enumerate(flows)]
 
 
-def sh(*cmd, check=True):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def sh(*cmd, check=True, stdin=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, input=stdin)
     if check and r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
     return r
@@ -148,10 +148,7 @@ class Lab:
 
     @staticmethod
     def restore(commands):
-        r = subprocess.run(["ipvsadm", "-R"], input="".join(c + "\n" for c in commands),
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"ipvsadm -R failed ({r.returncode}): {r.stderr.strip()}")
+        sh("ipvsadm", "-R", stdin="".join(c + "\n" for c in commands))
 
     def set_weight(self, dest, weight):
         sh("ipvsadm", "-e", "-u", self.svc, "-r", dest, "-m", "-w", str(weight))
