@@ -66,6 +66,11 @@ def write(path, value):
         f.write(value)
 
 
+def alternating(rep):
+    """C and Rust in turns: which goes first changes with every repetition."""
+    return IMPLS if rep % 2 == 0 else IMPLS[::-1]
+
+
 def emit(**row):
     with open(RESULTS, "a") as f:
         f.write(json.dumps(row) + "\n")
@@ -242,7 +247,7 @@ def bench_e2e(pktgen, index):
     # The end-to-end rate varies more from run to run than the profiled
     # figures: more alternating runs.
     for rep in range(REPS if QUICK else max(REPS, 5)):
-        for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
+        for impl in alternating(rep):
             load(impl, index)
             restore(service_lines(VPORT, ["mh-port"], [1] * RS_COUNT))
             before = ipvs_conns()
@@ -297,7 +302,7 @@ def traced_allocations(action):
 def bench_memory(index):
     services = 20
     for rep in range(REPS):
-        for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
+        for impl in alternating(rep):
             load(impl, index)
             lines = []
             for s in range(services):
@@ -340,14 +345,14 @@ def bench_schedule(pktgen, index, function):
         if QUICK:
             count //= 10
         for rep in range(REPS):
-            for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
+            for impl in alternating(rep):
                 load(impl, index)
-                weights = [0] * quiesced + [1] * (RS_COUNT - quiesced)
                 restore(service_lines(VPORT, flags, [1] * RS_COUNT))
-                # Quiesce after adding: last_weight stays 1, so the table
-                # still gives those servers their slots, as in production.
+                # Quiesce the first servers after adding them: last_weight
+                # stays 1, so the table still gives them their slots, as in
+                # production.
                 restore([f"-e -u {VIP}:{VPORT} -r 10.0.1.{k + 1}:{VPORT} -g -w 0"
-                         for k, w in enumerate(weights) if w == 0])
+                         for k in range(quiesced)])
                 calls, us = profiled(function, lambda: pktgen.send(count))
                 emit(group="schedule", M=SIZES[index], case=case, impl=impl, rep=rep,
                      sent=count, calls=calls, us_per_call=us)
@@ -358,7 +363,7 @@ def bench_rebuild(index, function):
     edits = 10 if QUICK else 20
     for n in (10, 100, 1000):
         for rep in range(REPS):
-            for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
+            for impl in alternating(rep):
                 load(impl, index)
                 restore(service_lines(VPORT, [], [1] * n, net="10.2"))
                 svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
