@@ -4,6 +4,9 @@
 #
 #   make [KDIR=/path/to/kernel/build] [CONFIG_IP_VS_MH_RS_TAB_INDEX=8..17]
 #   make install        # into /lib/modules/<release>/updates, then depmod
+#                       # MODULE_SIGN_KEY=key.pem MODULE_SIGN_CERT=cert.der: signed
+#   make debian-install # Debian's own kernel: Rust metadata for its headers
+#                       # (scripts/debian-metadata.sh), then install
 #   make clippy         # build with the kernel's Rust lints (CLIPPY=1)
 #   make clean
 
@@ -26,16 +29,31 @@ modules:
 clippy:
 	$(MAKE_KERNEL) CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER) modules
 
-# modprobe prefers updates/ over the in-tree kernel/ directory.
+# modprobe prefers updates/ over the in-tree kernel/ directory. Signing is
+# ours, with the operator's key, not kbuild's attempt with the kernel's own
+# (which Debian's headers do not ship).
+KERNELRELEASE_OF_KDIR = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# Installed uncompressed (so that it can be signed afterwards); kbuild skips
+# depmod without a System.map, which Debian's headers lack.
 install: modules
-	$(MAKE_KERNEL) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE_KERNEL) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= \
+		CONFIG_MODULE_COMPRESS_ALL= modules_install
+ifneq ($(MODULE_SIGN_KEY),)
+	$(CURDIR)/scripts/sign-module.sh $(MODULE_SIGN_KEY) $(MODULE_SIGN_CERT) \
+		$(INSTALL_MOD_PATH)/lib/modules/$(KERNELRELEASE_OF_KDIR)/updates/ip_vs_mh.ko $(KDIR)
+endif
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KERNELRELEASE_OF_KDIR)
+
+debian-install:
+	$(CURDIR)/scripts/debian-metadata.sh $(KDIR)
+	$(MAKE) install
 
 # Only this module's products: kbuild's own clean would sweep every *.o
 # below the tree, userspace-tests/target included.
 clean:
 	rm -f ip_vs_mh.ko ip_vs_mh.o ip_vs_mh.mod ip_vs_mh.mod.c ip_vs_mh.mod.o \
 		.module-common.o Module.symvers modules.order src/*.o \
-		src/ipvs/bindings_generated.rs src/build_config_generated.rs
+		src/ipvs/bindings_generated.rs src/build_config_generated.rs .module-build.log
 	find . -path ./userspace-tests -prune -o -name '.*.cmd' -print -o -name '.*.d' -print | xargs rm -f
 
-.PHONY: all modules clippy install clean
+.PHONY: all modules clippy install debian-install clean

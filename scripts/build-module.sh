@@ -1,19 +1,57 @@
 #!/usr/bin/env bash
-# Builds ip_vs_mh.ko against a test kernel (default: the debug kernel), with
-# the kernel's Rust lints, and checks formatting of the Rust sources.
-#   scripts/build-module.sh [KDIR]
+# Builds ip_vs_mh.ko with the kernel's Rust lints (CLIPPY=1); a warning
+# fails the build. Prints the path of the built module.
+#
+#   scripts/build-module.sh [--out DIR] [TARGET]
+#
+# TARGET is a test kernel's build directory (default: the debug kernel),
+# built with the host's rustc-web, or a Debian kernel target made by
+# scripts/debian-kernel.sh, built in its trixie root against Debian's
+# headers with the toolchain that built that kernel (rustc 1.85.1 today).
+# --out builds in a copy of the sources in DIR, leaving the checkout's own
+# build alone; by default the module is built in the checkout.
 source "$(dirname "$0")/common.sh"
 
-kdir=${1:-$("$PROJECT_DIR/scripts/build-kernel.sh" debug)}
-cd "$PROJECT_DIR"
-log "checking rustfmt of src/ (kernel .rustfmt.toml)"
-rustfmt_cfg=$(readlink -f "$kdir/source")/.rustfmt.toml
-find src -name '*.rs' ! -name '*_generated.rs' -print0 | xargs -0 rustfmt --check --edition 2021 --config-path "$rustfmt_cfg" ||
-	die "rustfmt: run 'rustfmt --edition 2021 --config-path $rustfmt_cfg src/**/*.rs'"
-log "building ip_vs_mh.ko against $kdir (CLIPPY=1)"
-make KDIR="$kdir" clippy 2>&1 | tee "$CACHE_DIR/module-build.log" >&2
-if grep -Eq '^(warning|error)(\[|:)' "$CACHE_DIR/module-build.log"; then
-	die "the module build printed warnings or errors (see above)"
+out=
+if [[ ${1:-} == --out ]]; then
+	out=$2
+	shift 2
 fi
-[[ -f ip_vs_mh.ko ]] || die "no ip_vs_mh.ko was built"
-log "built $PROJECT_DIR/ip_vs_mh.ko"
+target=${1:-$("$PROJECT_DIR/scripts/build-kernel.sh" debug)}
+
+dir=$PROJECT_DIR
+if [[ -n $out ]]; then
+	dir=$out
+	mkdir -p "$dir"
+	rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*_generated.rs' \
+		"$PROJECT_DIR/Makefile" "$PROJECT_DIR/Kbuild" "$PROJECT_DIR/Kconfig" "$PROJECT_DIR/src" "$dir/"
+fi
+
+if [[ -f $target/headers ]]; then
+	kdir=$(cat "$target/headers")
+	run=("$PROJECT_DIR/scripts/in-root.sh" "$target/root" --bind "$dir" --)
+	what="Debian's $(cat "$target/release") in its trixie root"
+else
+	kdir=$target
+	run=()
+	what=$kdir
+	log "checking rustfmt of src/ (kernel .rustfmt.toml)"
+	rustfmt_cfg=$(readlink -f "$kdir/source")/.rustfmt.toml
+	(cd "$PROJECT_DIR" && find src -name '*.rs' ! -name '*_generated.rs' -print0 |
+		xargs -0 rustfmt --check --edition 2021 --config-path "$rustfmt_cfg") ||
+		die "rustfmt: run 'rustfmt --edition 2021 --config-path $rustfmt_cfg src/**/*.rs'"
+fi
+
+log "building ip_vs_mh.ko against $what (CLIPPY=1)"
+buildlog=$dir/.module-build.log
+rm -f "$dir/ip_vs_mh.ko"
+status=0
+"${run[@]}" make -C "$dir" KDIR="$kdir" clippy >"$buildlog" 2>&1 || status=$?
+sed 's/^/  /' "$buildlog" >&2
+((status == 0)) || die "the module build failed (see above)"
+if grep -Eq '^(warning|error)(\[|:)|: warning:' "$buildlog"; then
+	die "the module build printed warnings (see above): every toolchain must build it cleanly"
+fi
+[[ -f $dir/ip_vs_mh.ko ]] || die "no ip_vs_mh.ko was built"
+log "built $dir/ip_vs_mh.ko"
+echo "$dir/ip_vs_mh.ko"

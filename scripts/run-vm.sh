@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Boots a test kernel under QEMU and runs a command inside it.
 #
-#   scripts/run-vm.sh [--kernel DIR] [--timeout SECONDS] [--keep DIR] -- CMD [ARG...]
+#   scripts/run-vm.sh [--kernel DIR] [--cpus N] [--module KO] [--timeout SECONDS]
+#                     [--keep DIR] -- CMD [ARG...]
 #
-# The guest uses the host's root filesystem read-only over 9p, so every tool
+# DIR is a test kernel (scripts/build-kernel.sh) or Debian's stock kernel
+# (scripts/debian-kernel.sh: its signed vmlinuz boots with an initramfs that
+# loads the stock 9p modules). --module installs KO into updates/ of a
+# depmod'ed copy of the kernel's modules, as `make install` would (modprobe
+# then prefers it to the kernel's own module of that name). The guest uses the host's root filesystem read-only over 9p, so every tool
 # installed here (ipvsadm, iproute2, python3) exists there too. CMD runs as
 # root in the guest, in the current directory. The exit code is CMD's; the
 # run fails as well if the guest's kernel log holds any report (BUG, WARNING,
@@ -13,21 +18,34 @@ source "$(dirname "$0")/common.sh"
 kernel_dir=${KERNEL_DIR:-}
 timeout_s=${VM_TIMEOUT:-900}
 keep=
+cpus=2
+module=
 while (($#)); do
 	case $1 in
 	--kernel) kernel_dir=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
 done
-(($#)) || die "usage: run-vm.sh [--kernel DIR] [--timeout S] [--keep DIR] -- CMD [ARG...]"
+(($#)) || die "usage: run-vm.sh [--kernel DIR] [--cpus N] [--module KO] [--timeout S] [--keep DIR] -- CMD [ARG...]"
 [[ -n $kernel_dir ]] || kernel_dir=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
-bzimage=$kernel_dir/arch/x86/boot/bzImage
-release=$(cat "$kernel_dir/include/config/kernel.release")
+initrd=
+if [[ -f $kernel_dir/boot/vmlinuz ]]; then
+	image=$kernel_dir/boot/vmlinuz
+	initrd=$kernel_dir/boot/initrd.img
+	release=$(cat "$kernel_dir/release")
+else
+	image=$kernel_dir/arch/x86/boot/bzImage
+	release=$(cat "$kernel_dir/include/config/kernel.release")
+fi
 moddir=$kernel_dir/modroot/lib/modules/$release
-[[ -f $bzimage && -d $moddir ]] || die "no built kernel in $kernel_dir (run scripts/build-kernel.sh)"
+[[ -f $image && -d $moddir ]] ||
+	die "no kernel in $kernel_dir (run scripts/build-kernel.sh or scripts/debian-kernel.sh)"
+[[ -z $module || -f $module ]] || die "no module $module"
 
 job=$(mktemp -d "${TMPDIR:-/tmp}/ipvs-mh-vm.XXXXXX")
 qemu_pid=
@@ -37,12 +55,23 @@ cleanup() {
 		wait "$qemu_pid" 2>/dev/null || true
 	fi
 	if [[ -n $keep ]]; then
-		mkdir -p "$keep" && cp -a "$job/." "$keep/"
+		mkdir -p "$keep" && rsync -a --exclude=/modroot "$job/" "$keep/"
 	fi
 	rm -rf "$job"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [[ -n $module ]]; then
+	# Hard links keep the copy cheap; the guest's /tmp is its own, so the
+	# copy must be real files, not symbolic links to the cache.
+	mkdir -p "$job/modroot/lib/modules"
+	cp -al "$moddir" "$job/modroot/lib/modules/" 2>/dev/null || cp -a "$moddir" "$job/modroot/lib/modules/"
+	moddir=$job/modroot/lib/modules/$release
+	mkdir -p "$moddir/updates"
+	cp "$module" "$moddir/updates/"
+	depmod -b "$job/modroot" "$release" || die "depmod of the guest's modules failed"
+fi
 
 {
 	echo "cd $(printf %q "$PWD") || exit 1"
@@ -52,8 +81,10 @@ trap 'exit 130' INT TERM
 	mkdir -p "$job/files"
 	while IFS='=' read -r name value; do
 		if [[ -f $value ]]; then
-			cp "$value" "$job/files/$name"
-			value=/run/job/files/$name
+			# Under its own name: modinfo wants a .ko to end in .ko.
+			mkdir -p "$job/files/$name"
+			cp "$value" "$job/files/$name/"
+			value=/run/job/files/$name/$(basename "$value")
 		fi
 		printf 'export %s=%q\n' "$name" "$value"
 	done < <(env | grep -E '^(IPVS_MH_|TEST_|BENCH_|CI=)')
@@ -66,9 +97,9 @@ trap 'exit 130' INT TERM
 boot() {
 	local accel=$1 limit=$2
 	local args=(
-		-accel "$accel" -cpu max -smp 2 -m 1536M
+		-accel "$accel" -cpu max -smp "$cpus" -m 1536M
 		-nographic -no-reboot -nodefaults -serial "file:$job/console"
-		-kernel "$bzimage"
+		-kernel "$image" ${initrd:+-initrd "$initrd"}
 		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on"
 		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"

@@ -11,7 +11,6 @@
     non_snake_case,
     dead_code,
     unsafe_op_in_unsafe_fn,
-    unnecessary_transmutes,
     unreachable_pub,
     missing_docs,
     improper_ctypes,
@@ -22,6 +21,10 @@
     clippy::ref_as_ptr,
     clippy::undocumented_unsafe_blocks
 )]
+// bindgen's bitfield accessors transmute; the lint exists from rustc 1.88
+// only (the kernel's own bindings crate does the same).
+#![cfg_attr(not(CONFIG_RUSTC_HAS_UNNECESSARY_TRANSMUTES), allow(unknown_lints))]
+#![allow(unnecessary_transmutes)]
 
 use kernel::ffi;
 

@@ -87,10 +87,28 @@ load_rust_mh() {
 	insmod "$RUST_KO" "$@"
 }
 
+# The kernel's own C ip_vs_mh (Debian's signed one on Debian's kernel), by
+# path: the guest's modules may also hold the Rust one in updates/, which
+# modprobe prefers.
+c_mh_ko() {
+	local ko
+	for ko in "/lib/modules/$(uname -r)/kernel/net/netfilter/ipvs/ip_vs_mh.ko"{,.xz,.zst}; do
+		[[ -f $ko ]] && echo "$ko" && return 0
+	done
+	echo "the kernel has no C ip_vs_mh module" >&2
+	return 1
+}
+
 load_c_mh() {
-	modprobe ip_vs_mh
-	modinfo -F filename ip_vs_mh | grep -q '/kernel/net/netfilter/ipvs/' ||
-		{ echo "modprobe did not pick the in-tree C ip_vs_mh"; return 1; }
+	local ko
+	ko=$(c_mh_ko) || return 1
+	modprobe ip_vs && insmod "$ko"
+}
+
+# Whether the mh scheduler loaded is the kernel's own C one: an in-tree
+# module carries no out-of-tree taint (O).
+c_mh_loaded() {
+	module_loaded ip_vs_mh && ! grep -q O /sys/module/ip_vs_mh/taint
 }
 
 # Topology: a client namespace and N real servers behind the director, which

@@ -55,6 +55,16 @@ def kernel_tab_index():
     return int(os.environ.get("IPVS_MH_KERNEL_TAB_INDEX", "12"))
 
 
+def c_mh_ko():
+    """The kernel's own C ip_vs_mh, by path: modprobe would prefer a Rust
+    ip_vs_mh installed in updates/."""
+    base = f"/lib/modules/{os.uname().release}/kernel/net/netfilter/ipvs/ip_vs_mh.ko"
+    for ko in (base, base + ".xz", base + ".zst"):
+        if os.path.exists(ko):
+            return ko
+    raise RuntimeError("the kernel has no C ip_vs_mh module")
+
+
 def loaded(name):
     with open("/proc/modules") as f:
         return any(line.split()[0] == name for line in f)
@@ -100,7 +110,7 @@ class Lab:
         if kind == "rust":
             sh("insmod", RUST_KO, f"tab_index={index}")
         elif index == kernel_tab_index():
-            sh("modprobe", "ip_vs_mh")
+            sh("insmod", c_mh_ko())
         else:
             ko = os.environ.get(f"IPVS_MH_REFERENCE_{index}")
             if not ko:

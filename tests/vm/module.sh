@@ -27,7 +27,7 @@ check "modinfo: parameter tab_index" modinfo_has '^parm:.*tab_index'
 step "the C and the Rust mh cannot be loaded at once"
 check "load C ip_vs_mh" load_c_mh
 refuse "insmod of the Rust module is refused while C mh is loaded" insmod "$RUST_KO"
-check "the C ip_vs_mh stays in force" load_c_mh
+check "the C ip_vs_mh stays in force" c_mh_loaded
 check "unload C ip_vs_mh" rmmod ip_vs_mh
 
 step "load with tab_index=8"
