@@ -5,16 +5,18 @@
 //! A drop-in replacement for the in-tree C `ip_vs_mh`: the same scheduler
 //! name and flags, and the same real server for every packet. Layout:
 //!
-//! - [`maglev`]: the hashing core, pure and shared with userspace tests;
+//! - [`maglev`]: the hashing core, pure and shared with userspace (public:
+//!   its whole API is used, by the module, by `mh-tool` or by the tests);
 //! - [`mh`]: the scheduler's logic, safe Rust;
 //! - [`ipvs`]: the thin adapter to IPVS, where all `unsafe` code lives.
 
-use kernel::{debugfs, prelude::*};
+use kernel::{
+    debugfs::Scope,
+    prelude::*, //
+};
 
 mod ipvs;
-// The core's whole API is exercised by userspace-tests; the module uses a part.
-#[allow(dead_code, unused_imports, unreachable_pub)]
-mod maglev;
+pub mod maglev;
 mod mh;
 
 mod build_config {
@@ -32,62 +34,63 @@ module! {
             default: crate::build_config::TAB_INDEX,
             description: "Table size index, 8 to 17: the table has a prime number of slots near 2^index (default: the build's CONFIG_IP_VS_MH_RS_TAB_INDEX)",
         },
+        canonical_order: bool {
+            default: false,
+            description: "Build every service's table from its destinations in canonical order (as flag-3 does), so that directors whose destinations were added in different orders agree, for clients that cannot set flag-3 (keepalived, kube-proxy); default: IPVS list order, as the C scheduler. Fixed at load time",
+        },
     },
 }
 
-/// The table size chosen at load time.
-pub(crate) fn table_size() -> maglev::TableSize {
-    // `init` refused any other value, so this cannot fail once loaded.
-    maglev::TableSize::new(module_parameters::tab_index.value()).unwrap_or(DEFAULT_SIZE)
-}
-
-const DEFAULT_SIZE: maglev::TableSize = match maglev::TableSize::new(build_config::TAB_INDEX) {
-    Ok(size) => size,
-    Err(_) => panic!("Kbuild checks CONFIG_IP_VS_MH_RS_TAB_INDEX"),
-};
-
+/// The module: the registered scheduler, inside the debugfs directory that
+/// shows its services (`/sys/kernel/debug/ip_vs_mh/tables`), which goes
+/// away before it.
+#[pin_data]
 struct MhModule {
-    // Dropped in this order: the view goes before the scheduler.
-    _tables: Pin<KBox<debugfs::File<()>>>,
-    _debugfs: debugfs::Dir,
-    _registration: Pin<KBox<ipvs::Registration<mh::Mh>>>,
+    #[pin]
+    scheduler: Scope<ipvs::Registration<mh::Mh>>,
 }
 
-/// `/sys/kernel/debug/ip_vs_mh/tables`: every mh service's table summary.
-fn show_tables(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-    mh::write_tables(f)
-}
-
-impl kernel::Module for MhModule {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let index = module_parameters::tab_index.value();
-        let Ok(size) = maglev::TableSize::new(index) else {
-            pr_err!(
-                "tab_index={} is out of range: it must be 8 to 17 (table sizes 251 to 131071)\n",
-                index
-            );
-            return Err(EINVAL);
-        };
-        let registration = ipvs::Registration::register(module).inspect_err(|e| {
-            pr_err!(
-                "cannot register scheduler mh ({:?}): is the C ip_vs_mh loaded?\n",
-                e
-            )
-        })?;
-        pr_info!(
-            "Maglev hashing scheduler mh registered: table size {} (index {})\n",
-            size.slots(),
+/// The scheduler the module parameters ask for; a bad value fails the load
+/// with one line in the kernel log.
+fn scheduler_from_parameters() -> Result<mh::Mh> {
+    let index = module_parameters::tab_index.value();
+    let Ok(size) = maglev::TableSize::new(index) else {
+        pr_err!(
+            "tab_index={} is out of range: it must be 8 to 17 (table sizes 251 to 131071)\n",
             index
         );
-        let dir = debugfs::Dir::new(c"ip_vs_mh");
-        let tables = KBox::pin_init(
-            dir.read_callback_file(c"tables", (), &show_tables),
-            GFP_KERNEL,
-        )?;
-        Ok(Self {
-            _tables: tables,
-            _debugfs: dir,
-            _registration: registration,
+        return Err(EINVAL);
+    };
+    Ok(mh::Mh::new(
+        size,
+        module_parameters::canonical_order.value(),
+    ))
+}
+
+fn show_tables(
+    reg: &ipvs::Registration<mh::Mh>,
+    f: &mut core::fmt::Formatter<'_>,
+) -> core::fmt::Result {
+    mh::write_tables(reg, f)
+}
+
+impl kernel::InPlaceModule for MhModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            scheduler <- Scope::dir(
+                ipvs::Registration::new(module, scheduler_from_parameters()?),
+                c"ip_vs_mh",
+                |reg, dir| {
+                    let size = reg.scheduler().size();
+                    pr_info!(
+                        "Maglev hashing scheduler mh registered: table size {} (index {}), {} order\n",
+                        size.slots(),
+                        size.index(),
+                        if reg.scheduler().canonical_order() { "canonical" } else { "list" }
+                    );
+                    dir.read_callback_file(c"tables", reg, &show_tables);
+                },
+            ),
         })
     }
 }

@@ -27,5 +27,8 @@
 #![allow(unnecessary_transmutes)]
 
 use kernel::ffi;
+// IPVS's lists (`svc->destinations`) are walked with the kernel crate's
+// `CList`, which needs its own `list_head` type in the structs.
+pub(crate) use kernel::bindings::list_head;
 
 include!("bindings_generated.rs");

@@ -1,58 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Views of an IPVS virtual service (`struct ip_vs_service`).
+//!
+//! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h)
 
-use super::{bindings, dest::DestRefs};
-use crate::maglev::{Addr, Family};
-use core::{marker::PhantomData, ptr::NonNull};
-use kernel::prelude::*;
+use super::{
+    addr_bytes,
+    bindings,
+    dest::Dest,
+    rcu_box::{
+        self,
+        RcuBox,
+        ReadSide,
+        Retired, //
+    }, //
+};
+use crate::maglev::{
+    Addr,
+    Family,
+    Flags, //
+};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
+use kernel::{
+    interop::list::clist_create,
+    prelude::*,
+    types::Opaque, //
+};
 
-/// The scheduler flags of a service (`ipvsadm -b flag-1,flag-2,flag-3`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SchedFlags {
-    /// `flag-1` (`mh-fallback` for mh).
-    pub(crate) flag1: bool,
-    /// `flag-2` (`mh-port` for mh).
-    pub(crate) flag2: bool,
-    /// `flag-3`.
-    pub(crate) flag3: bool,
-}
-
-/// A service, seen from a scheduler callback.
+/// An IPVS virtual service.
 ///
 /// # Invariants
 ///
-/// `svc` points to a live service for the lifetime `'a`.
-pub(crate) struct Service<'a> {
-    svc: NonNull<bindings::ip_vs_service>,
-    _life: PhantomData<&'a bindings::ip_vs_service>,
-}
+/// A `&Service` points to a live `struct ip_vs_service`. IPVS writes its
+/// fields concurrently: `flags` (`ipvsadm -E`), the destination list and
+/// `sched_data` under the configuration mutex (`__ip_vs_mutex`) while
+/// packets are scheduled on other CPUs; address, port, protocol, family and
+/// firewall mark are set before the service is bound to a scheduler and
+/// never change.
+#[repr(transparent)]
+pub(crate) struct Service(Opaque<bindings::ip_vs_service>);
 
-impl<'a> Service<'a> {
+impl Service {
     /// # Safety
     ///
-    /// `svc` must point to a service that stays live for `'a`.
-    pub(super) unsafe fn from_raw(svc: NonNull<bindings::ip_vs_service>) -> Self {
+    /// `ptr` must point to a service that stays live for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::ip_vs_service) -> &'a Self {
+        // CAST: `Service` is a transparent wrapper of the C struct.
         // INVARIANT: Guaranteed by the caller.
-        Self {
-            svc,
-            _life: PhantomData,
-        }
-    }
-
-    fn raw(&self) -> &bindings::ip_vs_service {
-        // SAFETY: By the type invariant the service is live.
-        unsafe { self.svc.as_ref() }
+        // SAFETY: Guaranteed by the caller.
+        unsafe { &*ptr.cast::<Self>() }
     }
 
     pub(super) fn as_ptr(&self) -> *mut bindings::ip_vs_service {
-        self.svc.as_ptr()
+        self.0.get()
     }
 
     /// The service's address family, which decides how every address of
     /// the service (client or destination) is hashed.
     pub(crate) fn family(&self) -> Family {
-        if u32::from(self.raw().af) == bindings::AF_INET6 {
+        // SAFETY: By the type invariant the service is live and `af` never
+        // changes once it is bound.
+        let af = unsafe { (*self.as_ptr()).af };
+        if u32::from(af) == bindings::AF_INET6 {
             Family::Inet6
         } else {
             Family::Inet
@@ -61,89 +73,187 @@ impl<'a> Service<'a> {
 
     /// The service's protocol number (IPPROTO_TCP, ...).
     pub(crate) fn protocol(&self) -> u16 {
-        self.raw().protocol
+        // SAFETY: As for `family`.
+        unsafe { (*self.as_ptr()).protocol }
     }
 
     /// The virtual address.
     pub(crate) fn addr(&self) -> Addr {
-        // SAFETY: `nf_inet_addr` is a 16-byte union of plain integers: any
-        // bit pattern is a valid byte array.
-        let bytes: [u8; 16] = unsafe { core::mem::transmute_copy(&self.raw().addr) };
-        Addr::from_nf_inet_addr(self.family(), &bytes)
+        // SAFETY: As for `family`.
+        Addr::from_nf_inet_addr(
+            self.family(),
+            &addr_bytes(unsafe { &(*self.as_ptr()).addr }),
+        )
     }
 
     /// The virtual port, in host order.
     pub(crate) fn port(&self) -> u16 {
-        u16::from_be(self.raw().port)
+        // SAFETY: As for `family`.
+        u16::from_be(unsafe { (*self.as_ptr()).port })
     }
 
     /// The firewall mark of a fwmark service, else 0.
     pub(crate) fn fwmark(&self) -> u32 {
-        self.raw().fwmark
+        // SAFETY: As for `family`.
+        unsafe { (*self.as_ptr()).fwmark }
     }
 
-    /// The scheduler flags.
-    pub(crate) fn sched_flags(&self) -> SchedFlags {
-        // SAFETY: `flags` is a plain integer that IPVS updates with single
-        // stores; a racy read gives the old or the new flags.
-        let flags = unsafe { core::ptr::read_volatile(&self.raw().flags) };
-        SchedFlags {
-            flag1: flags & bindings::IP_VS_SVC_F_SCHED1 != 0,
-            flag2: flags & bindings::IP_VS_SVC_F_SCHED2 != 0,
-            flag3: flags & bindings::IP_VS_SVC_F_SCHED3 != 0,
+    /// The scheduler flags (`ipvsadm -b`).
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> Flags {
+        // FIXME(read_once): `atomic_load` when it inlines (it is a call of
+        // a C helper without CONFIG_RUST_INLINE_HELPERS, on every new
+        // connection); this volatile read stands for READ_ONCE.
+        // SAFETY: By the type invariant the service is live; `flags` is an
+        // aligned integer that `ip_vs_edit_service` rewrites with a single
+        // store under `__ip_vs_mutex`, so a racing read gives the old or the
+        // new value.
+        let bits = unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).flags) };
+        Flags {
+            fallback: bits & bindings::IP_VS_SVC_F_SCHED1 != 0,
+            port: bits & bindings::IP_VS_SVC_F_SCHED2 != 0,
+            canonical: bits & bindings::IP_VS_SVC_F_SCHED3 != 0,
         }
+    }
+
+    /// The object published in `sched_data`, for an RCU reader.
+    ///
+    /// # Safety
+    ///
+    /// `sched_data` must hold null or a pointer made by
+    /// [`RcuBox::<T>::into_raw`] (the service is bound to the scheduler
+    /// whose objects are `T`).
+    #[inline(always)]
+    pub(super) unsafe fn published<'g, T: Send + Sync>(
+        &self,
+        rcu: &'g ReadSide<'_>,
+    ) -> Option<&'g T> {
+        // SAFETY: The service is live; the helper is `rcu_dereference`,
+        // called inside the section `rcu` proves.
+        let ptr = unsafe { bindings::ip_vs_mh_rs_sched_data(self.as_ptr()) };
+        // SAFETY: `ptr` is null or ours (guaranteed by the caller), loaded
+        // in that section.
+        unsafe { rcu_box::borrow_published(ptr, rcu) }
     }
 }
 
-/// A service whose configuration cannot change while this view exists: the
-/// callback holds the IPVS configuration mutex.
+/// A service whose configuration cannot change while this view exists:
+/// the callback that made it holds the IPVS configuration mutex.
+///
+/// # Invariants
+///
+/// `svc` is live and `__ip_vs_mutex` is held for `'a`.
 pub(crate) struct LockedService<'a> {
-    service: Service<'a>,
+    svc: &'a Service,
 }
 
 impl<'a> LockedService<'a> {
     /// # Safety
     ///
-    /// `svc` must point to a service that stays live for `'a`, and the IPVS
-    /// configuration mutex must be held for `'a`.
-    pub(super) unsafe fn from_raw(svc: NonNull<bindings::ip_vs_service>) -> Self {
-        Self {
-            // SAFETY: Guaranteed by the caller.
-            service: unsafe { Service::from_raw(svc) },
-        }
+    /// The caller must hold `__ip_vs_mutex` for `'a`.
+    pub(super) unsafe fn new(svc: &'a Service) -> Self {
+        // INVARIANT: `svc` is live for `'a`; the caller holds the mutex.
+        Self { svc }
     }
 
-    /// The read-only view.
-    pub(crate) fn service(&self) -> &Service<'a> {
-        &self.service
+    /// The service.
+    pub(crate) fn service(&self) -> &'a Service {
+        self.svc
     }
 
     /// The number of destinations.
     pub(crate) fn num_dests(&self) -> usize {
-        self.service.raw().num_dests as usize
+        // SAFETY: By the type invariant the service is live and `num_dests`
+        // is only written under the mutex we hold.
+        let n = unsafe { (*self.svc.as_ptr()).num_dests };
+        usize::try_from(n).unwrap_or(0)
     }
 
-    /// Takes a reference on every destination, in the service's list order
-    /// (newest first, as IPVS adds them at the head).
-    pub(crate) fn hold_destinations(&self) -> Result<DestRefs> {
-        let family = self.service.family();
-        let mut refs = DestRefs::with_capacity(self.num_dests())?;
-        let head: *const bindings::list_head = &self.service.raw().destinations;
-        // SAFETY: The list is only changed under the configuration mutex,
-        // which we hold, so walking it is race free.
-        let mut node = unsafe { (*head).next };
-        while !core::ptr::eq(node, head) {
-            let dest = node
-                .cast::<u8>()
-                .wrapping_sub(core::mem::offset_of!(bindings::ip_vs_dest, n_list))
-                .cast::<bindings::ip_vs_dest>();
-            let dest = NonNull::new(dest).ok_or(EINVAL)?;
-            // SAFETY: `node` is the `n_list` member of a destination on the
-            // service's list, which is live while we hold the mutex.
-            unsafe { refs.push_held(dest, family)? };
-            // SAFETY: As above, the list is stable under the mutex.
-            node = unsafe { (*node).next };
+    /// The destinations in the service's list order: newest first, since
+    /// IPVS adds each at the head.
+    pub(super) fn destinations(&self) -> impl Iterator<Item = &'a Dest> {
+        // SAFETY: The list head is initialised when the service is created;
+        // IPVS adds and removes destinations only under the mutex, which we
+        // hold for `'a`, so neither the list nor its links change; every
+        // entry is a `struct ip_vs_dest` linked by `n_list`, and `Dest` is a
+        // transparent wrapper of it.
+        let list = unsafe {
+            clist_create!(
+                &raw mut (*self.svc.as_ptr()).destinations,
+                Dest,
+                bindings::ip_vs_dest,
+                n_list
+            )
+        };
+        list.iter()
+    }
+
+    /// The writer's access to `sched_data`.
+    ///
+    /// # Safety
+    ///
+    /// `sched_data` must hold null or a pointer made by
+    /// [`RcuBox::<T>::into_raw`] (the service is bound, or being bound, to
+    /// the scheduler whose objects are `T`).
+    pub(super) unsafe fn sched_data<T: Send + Sync>(&self) -> SchedData<'_, T> {
+        // INVARIANT: Guaranteed by the caller; the mutex is held for as long
+        // as `self` is borrowed.
+        SchedData {
+            svc: self.svc,
+            _t: PhantomData,
         }
-        Ok(refs)
+    }
+
+    /// Forgets what `sched_data` holds without freeing it: after
+    /// `ipvsadm -E` it may still hold the previous scheduler's data (rr
+    /// keeps a list pointer there), which is not ours to free.
+    pub(super) fn forget_foreign_sched_data(&self) {
+        // SAFETY: The service is live and we hold the mutex under which
+        // `sched_data` is written; a null pointer is always valid there.
+        unsafe {
+            bindings::ip_vs_mh_rs_publish_sched_data(self.svc.as_ptr(), core::ptr::null_mut())
+        };
+    }
+}
+
+/// The table slot of a service, `svc->sched_data`, seen by its writer.
+///
+/// # Invariants
+///
+/// `sched_data` holds null or a pointer made by [`RcuBox::<T>::into_raw`],
+/// and the configuration mutex is held while this value lives.
+pub(super) struct SchedData<'s, T: Send + Sync> {
+    svc: &'s Service,
+    _t: PhantomData<T>,
+}
+
+impl<T: Send + Sync> SchedData<'_, T> {
+    fn load(&self) -> *mut c_void {
+        // SAFETY: The service is live and we hold the mutex under which
+        // `sched_data` is written (`rcu_dereference_protected`).
+        unsafe { bindings::ip_vs_mh_rs_sched_data_locked(self.svc.as_ptr()) }
+    }
+
+    /// The object in force, borrowed for as long as this slot is: it cannot
+    /// be held across [`SchedData::replace`], which retires it.
+    pub(super) fn current(&self) -> Option<&T> {
+        // SAFETY: By the type invariant the pointer is null or ours, and it
+        // is unpublished only through `&mut self`, under the mutex we hold.
+        unsafe { rcu_box::borrow_locked(self.load()) }
+    }
+
+    /// Publishes `new` (or nothing) with one RCU pointer store, and returns
+    /// the object it replaces, which readers may still see.
+    pub(super) fn replace(&mut self, new: Option<RcuBox<T>>) -> Option<Retired<T>> {
+        let old = NonNull::new(self.load());
+        let new = new.map_or(core::ptr::null_mut(), RcuBox::into_raw);
+        // SAFETY: The service is live and we hold the mutex; `new` is null
+        // or a fully built object (`rcu_assign_pointer` orders its
+        // initialisation before the store).
+        unsafe { bindings::ip_vs_mh_rs_publish_sched_data(self.svc.as_ptr(), new) };
+        // INVARIANT: `sched_data` holds null or `new`, made by `into_raw`.
+        // SAFETY: `old` was made by `into_raw` (type invariant) and has just
+        // been unpublished; only this slot's owner took it out.
+        old.map(|old| unsafe { Retired::from_raw(old) })
     }
 }

@@ -46,6 +46,7 @@
 
 use super::dest::Dest;
 use super::key::Addr;
+use super::siphash::SipState;
 use super::size::TableSize;
 use super::slot::Slot;
 use core::borrow::Borrow;
@@ -118,10 +119,7 @@ fn write_dest(h: &mut SipHash24, d: &Dest) {
 /// rounds), not the kernel's `hsiphash` that places destinations.
 #[derive(Clone, Copy, Debug)]
 pub struct SipHash24 {
-    v0: u64,
-    v1: u64,
-    v2: u64,
-    v3: u64,
+    state: SipState,
     // INVARIANT: `ntail < 8`; `tail` holds the `ntail` bytes not yet
     // compressed, little-endian, and is zero above them.
     tail: u64,
@@ -141,10 +139,7 @@ impl SipHash24 {
             key[8], key[9], key[10], key[11], key[12], key[13], key[14], key[15],
         ]);
         SipHash24 {
-            v0: 0x736f_6d65_7073_6575 ^ k0,
-            v1: 0x646f_7261_6e64_6f6d ^ k1,
-            v2: 0x6c79_6765_6e65_7261 ^ k0,
-            v3: 0x7465_6462_7974_6573 ^ k1,
+            state: SipState::new(k0, k1),
             tail: 0,
             ntail: 0,
             len: 0,
@@ -172,36 +167,21 @@ impl SipHash24 {
     pub fn finish(&self) -> u64 {
         let mut s = *self;
         s.compress(self.tail | self.len.wrapping_shl(56));
-        s.v2 ^= 0xff;
-        s.round();
-        s.round();
-        s.round();
-        s.round();
-        s.v0 ^ s.v1 ^ s.v2 ^ s.v3
+        s.state.v2 ^= 0xff;
+        s.state.round();
+        s.state.round();
+        s.state.round();
+        s.state.round();
+        s.state.fold()
     }
 
     /// Absorbs one 8-byte block with two rounds.
     #[inline(always)]
     fn compress(&mut self, m: u64) {
-        self.v3 ^= m;
-        self.round();
-        self.round();
-        self.v0 ^= m;
-    }
-
-    /// One SipRound.
-    #[inline(always)]
-    fn round(&mut self) {
-        self.v0 = self.v0.wrapping_add(self.v1);
-        self.v1 = self.v1.rotate_left(13) ^ self.v0;
-        self.v0 = self.v0.rotate_left(32);
-        self.v2 = self.v2.wrapping_add(self.v3);
-        self.v3 = self.v3.rotate_left(16) ^ self.v2;
-        self.v0 = self.v0.wrapping_add(self.v3);
-        self.v3 = self.v3.rotate_left(21) ^ self.v0;
-        self.v2 = self.v2.wrapping_add(self.v1);
-        self.v1 = self.v1.rotate_left(17) ^ self.v2;
-        self.v2 = self.v2.rotate_left(32);
+        self.state.v3 ^= m;
+        self.state.round();
+        self.state.round();
+        self.state.v0 ^= m;
     }
 }
 

@@ -2,6 +2,7 @@
 
 //! Choosing a destination for a client.
 
+use super::dest::DestState;
 use super::key::{hash_key, Addr, HASH1};
 use super::modulus::Modulus;
 use super::size::TableSize;
@@ -10,15 +11,16 @@ use super::slot::Slot;
 /// Which destinations may take new connections.
 pub trait Availability {
     /// Whether destination `dest` (an index into the build's destination
-    /// list) is available: weight > 0 and not overloaded.
+    /// list) is available: see [`available`].
     fn is_available(&self, dest: usize) -> bool;
+}
 
-    /// Whether some destination that owns at least one slot is available.
-    ///
-    /// Lets a fallback lookup answer at once, instead of after up to M hash
-    /// computations, when nothing is available; the result is the same as
-    /// C's. Answering `true` when unsure is always correct, only slower.
-    fn any_available(&self) -> bool;
+/// Whether a destination with this current weight and overload flag may
+/// take new connections, as the C scheduler decides it: a positive weight
+/// and not overloaded (`IP_VS_DEST_F_OVERLOAD`).
+#[inline(always)]
+pub const fn available(weight: i32, overloaded: bool) -> bool {
+    weight > 0 && !overloaded
 }
 
 /// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
@@ -38,12 +40,16 @@ pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
 /// (offset + first) % M) % M`, stopping at the first empty slot (`None`) or
 /// available destination.
 ///
-/// `slots` must be a table built for `size`; a shorter slice reads as empty
-/// past its end.
+/// `slots` must be a table built for `size`, and `states` the destination
+/// states of that build (a shorter slice reads as empty past its end). With
+/// `fallback` and no available destination owning a slot, the answer comes
+/// at once instead of after up to M hash computations: the same answer as
+/// C's.
 #[inline]
 pub fn lookup<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
     size: TableSize,
+    states: &[DestState],
     addr: &Addr,
     port: u16,
     fallback: bool,
@@ -57,7 +63,7 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if !fallback {
         return None;
     }
-    fallback_scan(slots, size.modulus(), ihash, addr, port, avail)
+    fallback_scan(slots, size.modulus(), ihash, states, addr, port, avail)
 }
 
 /// The rest of a fallback lookup, kept out of line so that the common path
@@ -69,11 +75,14 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
     m: Modulus,
     ihash: u32,
+    states: &[DestState],
     addr: &Addr,
     port: u16,
     avail: &A,
 ) -> Option<usize> {
-    if !avail.any_available() {
+    // The rehash sequence can only end at a destination that owns a slot.
+    let mut owners = states.iter().enumerate().filter(|(_, st)| st.slots > 0);
+    if !owners.any(|(i, _)| avail.is_available(i)) {
         return None;
     }
     for offset in 0..m.get() {

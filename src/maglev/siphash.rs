@@ -9,22 +9,24 @@
 
 use super::key::HashKey;
 
-/// The four SipHash state words.
-#[derive(Clone, Copy)]
-struct State {
-    v0: u64,
-    v1: u64,
-    v2: u64,
-    v3: u64,
+/// The four SipHash state words and the SipRound over them: the one
+/// implementation behind `hsiphash` here and the digest's SipHash-2-4
+/// ([`super::digest::SipHash24`]), which differ only in how many rounds
+/// they run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SipState {
+    pub(super) v0: u64,
+    pub(super) v1: u64,
+    pub(super) v2: u64,
+    pub(super) v3: u64,
 }
 
-impl State {
+impl SipState {
     /// Initial state: the SipHash constants ("somepseudorandomlygeneratedbytes")
-    /// mixed with the key.
+    /// mixed with the key words.
     #[inline(always)]
-    fn new(key: &HashKey) -> Self {
-        let [k0, k1] = key.0;
-        State {
+    pub(super) const fn new(k0: u64, k1: u64) -> Self {
+        SipState {
             v0: 0x736f_6d65_7073_6575 ^ k0,
             v1: 0x646f_7261_6e64_6f6d ^ k1,
             v2: 0x6c79_6765_6e65_7261 ^ k0,
@@ -34,7 +36,7 @@ impl State {
 
     /// One SipRound.
     #[inline(always)]
-    fn round(&mut self) {
+    pub(super) fn round(&mut self) {
         self.v0 = self.v0.wrapping_add(self.v1);
         self.v1 = self.v1.rotate_left(13) ^ self.v0;
         self.v0 = self.v0.rotate_left(32);
@@ -47,12 +49,30 @@ impl State {
         self.v2 = self.v2.rotate_left(32);
     }
 
+    /// The XOR of the four words, SipHash's 64-bit result.
+    #[inline(always)]
+    pub(super) const fn fold(&self) -> u64 {
+        self.v0 ^ self.v1 ^ self.v2 ^ self.v3
+    }
+}
+
+/// SipHash-1-3 as `hsiphash` runs it.
+#[derive(Clone, Copy)]
+struct State(SipState);
+
+impl State {
+    #[inline(always)]
+    fn new(key: &HashKey) -> Self {
+        let [k0, k1] = key.0;
+        State(SipState::new(k0, k1))
+    }
+
     /// Absorbs one full 8-byte block (one compression round).
     #[inline(always)]
     fn compress(&mut self, m: u64) {
-        self.v3 ^= m;
-        self.round();
-        self.v0 ^= m;
+        self.0.v3 ^= m;
+        self.0.round();
+        self.0.v0 ^= m;
     }
 
     /// Absorbs the last block `b` (length in the top byte, tail bytes below)
@@ -60,12 +80,12 @@ impl State {
     #[inline(always)]
     fn finish(mut self, b: u64) -> u32 {
         self.compress(b);
-        self.v2 ^= 0xff;
-        self.round();
-        self.round();
-        self.round();
+        self.0.v2 ^= 0xff;
+        self.0.round();
+        self.0.round();
+        self.0.round();
         // The kernel returns the 64-bit value through a u32: keep the low half.
-        ((self.v0 ^ self.v1) ^ (self.v2 ^ self.v3)) as u32
+        self.0.fold() as u32
     }
 }
 

@@ -35,25 +35,23 @@ impl TableSize {
         // Evaluated at compile time: a bad index would fail the build.
         Err(_) => panic!("the default index is valid"),
     };
+    const _ONE_PRIME_PER_INDEX: () = assert!(
+        Self::PRIMES.len() == (Self::MAX_INDEX - Self::MIN_INDEX + 1) as usize,
+        "PRIMES has one entry per index"
+    );
 
     /// The table size for `index`, or [`Error::BadTableIndex`] outside
     /// `MIN_INDEX..=MAX_INDEX`.
     pub const fn new(index: u32) -> Result<Self, Error> {
-        // A match rather than indexing PRIMES: no panic path at all.
-        let slots = match index {
-            8 => 251,
-            9 => 509,
-            10 => 1021,
-            11 => 2039,
-            12 => 4093,
-            13 => 8191,
-            14 => 16381,
-            15 => 32749,
-            16 => 65521,
-            17 => 131071,
-            _ => return Err(Error::BadTableIndex),
-        };
-        match (NonZeroU32::new(slots), NonZeroU32::new(slots - 1)) {
+        if index < Self::MIN_INDEX || index > Self::MAX_INDEX {
+            return Err(Error::BadTableIndex);
+        }
+        // In bounds by the check above, so the indexing cannot panic.
+        let slots = Self::PRIMES[(index - Self::MIN_INDEX) as usize];
+        match (
+            NonZeroU32::new(slots),
+            NonZeroU32::new(slots.wrapping_sub(1)),
+        ) {
             (Some(slots), Some(skip_mod)) => Ok(TableSize {
                 index,
                 slots: Modulus::new(slots),

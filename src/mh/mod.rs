@@ -11,42 +11,98 @@
 mod summary;
 mod table;
 
-use crate::ipvs::{self, DestRef, DestRefs, LockedService, Packet, Scheduler, Service};
-use core::{ffi::CStr, fmt};
+use crate::{
+    ipvs::{
+        Build,
+        Current,
+        Dest,
+        Dests,
+        Home,
+        LockedService,
+        Packet,
+        Registration,
+        Scheduler,
+        Service, //
+    },
+    maglev::TableSize,
+};
+use core::{
+    ffi::CStr,
+    fmt, //
+};
 use kernel::prelude::*;
-pub(crate) use table::Table;
+pub(crate) use table::{
+    Order,
+    Table, //
+};
 
-/// The Maglev hashing scheduler.
-pub(crate) struct Mh;
+/// The Maglev hashing scheduler, with what was chosen at load time.
+pub(crate) struct Mh {
+    size: TableSize,
+    /// Every table in canonical order (module parameter `canonical_order`),
+    /// whatever the services' flags.
+    canonical_order: bool,
+}
+
+static HOME: Home<Mh> = Home::new();
+
+impl Mh {
+    /// The scheduler with table size `size`; `canonical_order` makes every
+    /// service's table order-independent.
+    pub(crate) fn new(size: TableSize, canonical_order: bool) -> Self {
+        Self {
+            size,
+            canonical_order,
+        }
+    }
+
+    /// The table size.
+    pub(crate) fn size(&self) -> TableSize {
+        self.size
+    }
+
+    /// Whether every table is in canonical order (`canonical_order=1`).
+    pub(crate) fn canonical_order(&self) -> bool {
+        self.canonical_order
+    }
+}
 
 impl Scheduler for Mh {
     const NAME: &'static CStr = c"mh";
 
     type Table = Table;
 
-    fn build(svc: &LockedService<'_>, previous: Option<&Table>) -> Result<Table> {
-        Table::build(svc, crate::table_size(), previous)
+    fn home() -> &'static Home<Self> {
+        &HOME
     }
 
-    fn dests(table: &Table) -> &DestRefs {
-        table.dests()
+    fn build(
+        &self,
+        svc: &LockedService<'_>,
+        dests: &mut Dests,
+        current: Option<Current<'_, Table>>,
+    ) -> Result<Build<Table>> {
+        let order = Order::new(svc.service().flags().canonical, self.canonical_order);
+        Table::build(self.size, order, dests, current)
     }
 
     // Inlined into the IPVS callback: one call less per new connection.
     #[inline(always)]
     fn schedule<'t>(
-        svc: &Service<'_>,
-        table: &'t Table,
+        svc: &Service,
+        current: Current<'t, Table>,
         packet: &Packet<'_>,
-    ) -> Option<&'t DestRef> {
-        let flags = svc.sched_flags();
-        let family = svc.family();
-        let port = if flags.flag2 { packet.client_port() } else { 0 };
-        table.lookup(&packet.client_addr(family), port, flags.flag1)
+    ) -> Option<&'t Dest> {
+        let flags = svc.flags();
+        let port = if flags.port { packet.client_port() } else { 0 };
+        let addr = packet.client_addr(current.dests.family());
+        current
+            .table
+            .lookup(current.dests, &addr, port, flags.fallback)
     }
 }
 
 /// Writes the summary of every service that uses `mh` (the debugfs view).
-pub(crate) fn write_tables(f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    ipvs::for_each_service::<Mh>(|svc, table| summary::write(f, svc, table))
+pub(crate) fn write_tables(reg: &Registration<Mh>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    reg.for_each_service(|svc, current| summary::write(f, svc, current))
 }

@@ -4,11 +4,22 @@
 //! directors (the digest) and what each destination got.
 
 use super::Table;
-use crate::ipvs::Service;
-use crate::maglev::{self, Addr};
+use crate::{
+    ipvs::{
+        Current,
+        Service, //
+    },
+    maglev::{
+        self,
+        Addr, //
+    },
+};
 use core::{
     fmt,
-    net::{Ipv4Addr, Ipv6Addr},
+    net::{
+        Ipv4Addr,
+        Ipv6Addr, //
+    },
 };
 
 /// An address and port, as ipvsadm prints them.
@@ -35,8 +46,8 @@ fn protocol_name(protocol: u16) -> &'static str {
 /// Writes one service's summary.
 pub(crate) fn write(
     f: &mut fmt::Formatter<'_>,
-    svc: &Service<'_>,
-    table: Option<&Table>,
+    svc: &Service,
+    current: Option<Current<'_, Table>>,
 ) -> fmt::Result {
     if svc.fwmark() != 0 {
         write!(f, "service FWM {}", svc.fwmark())?;
@@ -48,45 +59,23 @@ pub(crate) fn write(
             Endpoint(svc.addr(), svc.port())
         )?;
     }
-    let flags = svc.sched_flags();
-    let names = [
-        (flags.flag1, "mh-fallback"),
-        (flags.flag2, "mh-port"),
-        (flags.flag3, "flag-3"),
-    ];
-    f.write_str(" flags ")?;
-    let mut first = true;
-    for (_, name) in names.iter().filter(|(on, _)| *on) {
-        if !first {
-            f.write_str(",")?;
-        }
-        f.write_str(name)?;
-        first = false;
-    }
-    if first {
-        f.write_str("none")?;
-    }
-    f.write_str("\n")?;
-    let Some(table) = table else {
+    writeln!(f, " flags {}", svc.flags())?;
+    let Some(Current { table, dests }) = current else {
         return f.write_str("  no table\n");
     };
-    let (rebuilds, build_time) = table.build_stats();
-    let order = if table.canonical() {
-        "canonical (flag-3)"
-    } else {
-        "list"
-    };
+    let (builds, kept, build_time) = table.build_stats();
     writeln!(
         f,
-        "  table: {} slots (index {}), order: {}, rebuilds: {}, last build: {} us",
+        "  table: {} slots (index {}), order: {}, rebuilds: {}, kept: {}, last build: {} us",
         table.size().slots(),
         table.size().index(),
-        order,
-        rebuilds,
+        table.order(),
+        builds,
+        kept,
         build_time.as_micros_ceil()
     )?;
     writeln!(f, "  digest: {:#018x}", table.digest())?;
-    for (dest, spec, state) in table.entries() {
+    for (dest, spec, state) in table.entries(dests) {
         writeln!(
             f,
             "  dest {} weight {} last-weight {} turns {} slots {} share {}",

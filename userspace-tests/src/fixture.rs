@@ -4,27 +4,15 @@
 //! in `userspace-tests/README.md`.
 
 use crate::maglev::{
-    canonical_cmp, lookup, populate, Addr, Availability, Dest, DestState, Family, Slot, TableSize,
+    lookup, populate, sort_canonical_by_key, Addr, Dest, DestState, Family, Flags, Slot, TableSize,
 };
-use crate::oracle::{CDest, Model, DEST_OVERLOAD};
+use crate::oracle::{CAvail, CDest, Model, DEST_OVERLOAD};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
-
-/// Service flags that change scheduling.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Flags {
-    /// `mh-fallback` (IP_VS_SVC_F_SCHED1).
-    pub fallback: bool,
-    /// `mh-port` (IP_VS_SVC_F_SCHED2).
-    pub port: bool,
-    /// `flag-3` (IP_VS_SVC_F_SCHED3): the Rust module's order-independent
-    /// table.
-    pub canonical: bool,
-}
 
 /// One expected scheduling decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,19 +119,10 @@ pub fn parse(text: &str) -> Result<Fixture, ParseError> {
                     _ => return err(line, format!("af must be inet or inet6, not {rest:?}")),
                 })
             }
-            "flags" => {
-                let mut f = Flags::default();
-                for name in rest.split(',').map(str::trim) {
-                    match name {
-                        "none" | "" => {}
-                        "mh-fallback" => f.fallback = true,
-                        "mh-port" => f.port = true,
-                        "flag-3" => f.canonical = true,
-                        _ => return err(line, format!("unknown flag {name:?}")),
-                    }
-                }
-                flags = Some(f);
-            }
+            "flags" => match Flags::parse(rest) {
+                Ok(f) => flags = Some(f),
+                Err(e) => return err(line, e.to_string()),
+            },
             "dest" => {
                 let [addr, port, weight, last_weight, overload] = fields[..] else {
                     return err(line, "dest needs: addr port weight last_weight overload");
@@ -227,26 +206,6 @@ fn resolve(line: usize, s: &str, dests: &[CDest]) -> Result<Option<usize>, Parse
     }
 }
 
-/// Availability of C-model destinations, as the kernel reads it: weight > 0
-/// and not overloaded.
-struct Avail<'a> {
-    dests: &'a [CDest],
-    states: &'a [DestState],
-}
-
-impl Availability for Avail<'_> {
-    fn is_available(&self, dest: usize) -> bool {
-        self.dests.get(dest).is_some_and(CDest::available)
-    }
-
-    fn any_available(&self) -> bool {
-        self.dests
-            .iter()
-            .zip(self.states)
-            .any(|(d, s)| s.slots > 0 && d.available())
-    }
-}
-
 /// The destination chosen for one probe, as an index into the fixture's
 /// list, by each implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,7 +234,7 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
     // order[i]: the fixture index of the i-th destination as built.
     let mut order: Vec<usize> = (0..core.len()).collect();
     if f.flags.canonical {
-        order.sort_unstable_by(|&a, &b| canonical_cmp(&core[a], &core[b]));
+        sort_canonical_by_key(&mut order, |&i| core[i]);
     }
     let built: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
     let cdests: Vec<CDest> = order.iter().map(|&i| f.dests[i]).collect();
@@ -289,17 +248,14 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
         return Err(format!("C model build: {rc}"));
     }
 
-    let avail = Avail {
-        dests: &cdests,
-        states: &states,
-    };
+    let avail = CAvail(&cdests);
     let back = |i: Option<usize>| i.and_then(|i| order.get(i).copied());
     Ok(f.probes
         .iter()
         .map(|p| {
             let port = if f.flags.port { p.port } else { 0 };
             let addr = Addr::from_nf_inet_addr(f.family, &p.addr);
-            let rust = lookup(&slots, size, &addr, port, f.flags.fallback, &avail);
+            let rust = lookup(&slots, size, &states, &addr, port, f.flags.fallback, &avail);
             let c = model.lookup(&p.addr, port, f.flags.fallback);
             Decision {
                 rust: back(rust),

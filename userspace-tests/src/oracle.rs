@@ -34,9 +34,23 @@ pub struct CDest {
 }
 
 impl CDest {
-    /// Whether the C model considers this destination available.
+    /// Whether the C model considers this destination available (the C
+    /// model's own rule, mirrored for Rust-side checks of the model).
     pub fn available(&self) -> bool {
         self.weight > 0 && self.flags & DEST_OVERLOAD == 0
+    }
+}
+
+/// The Rust core's view of the availability of C-model destinations: the
+/// core's own rule ([`crate::maglev::available`]) over their current weight
+/// and overload flag, as the kernel adapter reads `struct ip_vs_dest`.
+pub struct CAvail<'a>(pub &'a [CDest]);
+
+impl crate::maglev::Availability for CAvail<'_> {
+    fn is_available(&self, dest: usize) -> bool {
+        self.0
+            .get(dest)
+            .is_some_and(|d| crate::maglev::available(d.weight, d.flags & DEST_OVERLOAD != 0))
     }
 }
 

@@ -5,13 +5,13 @@
 
 mod common;
 
-use common::{build, v4_host, Avail};
+use common::{build, v4_host};
 use proptest::prelude::*;
 use std::num::NonZeroU32;
 use userspace_tests::maglev::{
     lookup, populate, Addr, Availability, Dest, DestState, Error, Family, Modulus, Slot, TableSize,
 };
-use userspace_tests::oracle;
+use userspace_tests::oracle::{self, CAvail};
 
 fn dest(i: u32, w: i32) -> Dest {
     Dest {
@@ -93,12 +93,9 @@ fn no_positive_weight_empties_the_table() {
         assert_eq!(w.gcd, 0);
         assert!(slots.iter().all(|&x| x == u16::EMPTY));
         assert!(states.iter().all(|st| *st == DestState::default()));
-        let avail = Avail {
-            dests: &[],
-            states: &states,
-        };
+        let avail = CAvail(&[]);
         assert_eq!(
-            lookup(&slots, s, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
+            lookup(&slots, s, &states, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
             None
         );
     }
@@ -123,9 +120,6 @@ impl Availability for All {
     fn is_available(&self, _: usize) -> bool {
         true
     }
-    fn any_available(&self) -> bool {
-        true
-    }
 }
 
 /// Availability that answers no for everything.
@@ -133,9 +127,6 @@ struct Nothing;
 
 impl Availability for Nothing {
     fn is_available(&self, _: usize) -> bool {
-        false
-    }
-    fn any_available(&self) -> bool {
         false
     }
 }
@@ -171,9 +162,9 @@ proptest! {
         // Lookups on junk tables of any length stay in bounds; indices
         // returned are slot contents, so the caller checks them anyway.
         let a = Addr::V4(addr);
-        let _ = lookup(&junk, s, &a, port, fallback, &All);
-        let _ = lookup(&junk, s, &a, port, fallback, &Nothing);
-        let _ = lookup(&slots, s, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, &states, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, &states, &a, port, fallback, &Nothing);
+        let _ = lookup(&slots, s, &states, &a, port, fallback, &All);
     }
 }
 

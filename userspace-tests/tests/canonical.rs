@@ -9,7 +9,9 @@ mod common;
 use common::{build, family, raw_addr_of, Rng};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
-use userspace_tests::maglev::{canonical_cmp, sort_canonical, Addr, Dest, Family, Slot, TableSize};
+use userspace_tests::maglev::{
+    canonical_cmp, sort_canonical_by_key, Addr, Dest, Family, Slot, TableSize,
+};
 
 /// The table as destination identities (address, port), so that tables
 /// built from differently ordered lists can be compared.
@@ -49,10 +51,32 @@ proptest! {
         let mut a = dests.clone();
         let mut b = dests;
         Rng(seed | 1).shuffle(&mut b);
-        sort_canonical(&mut a);
-        sort_canonical(&mut b);
+        sort_canonical_by_key(&mut a, |d| *d);
+        sort_canonical_by_key(&mut b, |d| *d);
         prop_assert_eq!(&a, &b);
         prop_assert!(owners(size, &a) == owners(size, &b));
+    }
+
+    /// The one sort of the canonical order (the module's, mh-tool's and the
+    /// tests'): any input, duplicates too, comes out as core's stable sort
+    /// by `canonical_cmp` orders it, by value or through indices.
+    #[test]
+    fn sort_canonical_by_key_sorts(
+        dests in family().prop_flat_map(|f| unique_dests(f, 150)),
+        dups in 0usize..20,
+        seed: u64,
+    ) {
+        let mut v = dests.clone();
+        v.extend(dests.iter().take(dups).copied());
+        Rng(seed | 1).shuffle(&mut v);
+        let mut expect = v.clone();
+        expect.sort_by(canonical_cmp);
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        sort_canonical_by_key(&mut idx, |&i| v[i]);
+        let by_index: Vec<Dest> = idx.iter().map(|&i| v[i]).collect();
+        sort_canonical_by_key(&mut v, |d| *d);
+        prop_assert_eq!(&v, &expect);
+        prop_assert_eq!(&by_index, &expect);
     }
 
     #[test]
@@ -79,7 +103,7 @@ fn ipv4_sorts_before_ipv6_then_by_bytes_then_port() {
         d(Addr::V4([10, 0, 0, 1]), 443),
         d(Addr::V4([10, 0, 0, 1]), 80),
     ];
-    sort_canonical(&mut v);
+    sort_canonical_by_key(&mut v, |d| *d);
     let order: Vec<_> = v.iter().map(|x| (x.addr, x.port)).collect();
     assert_eq!(
         order,
@@ -118,7 +142,7 @@ fn default_order_depends_on_insertion_order() {
     assert!(differ > 0, "expected the list order to matter");
 
     let (mut ca, mut cb) = (dests, reversed);
-    sort_canonical(&mut ca);
-    sort_canonical(&mut cb);
+    sort_canonical_by_key(&mut ca, |d| *d);
+    sort_canonical_by_key(&mut cb, |d| *d);
     assert!(owners(size, &ca) == owners(size, &cb));
 }

@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{as_i32, build, cdest_strategy, client, core_dests, family, Avail};
+use common::{as_i32, build, cdest_strategy, client, core_dests, family};
 use proptest::prelude::*;
 use userspace_tests::maglev::{lookup, Addr, Error, Family, TableSize};
-use userspace_tests::oracle::{CDest, Model, DEST_OVERLOAD};
+use userspace_tests::oracle::{CAvail, CDest, Model, DEST_OVERLOAD};
 
 /// How to override the random availability, to reach the fallback paths.
 #[derive(Clone, Copy, Debug)]
@@ -123,17 +123,14 @@ fn check(svc: &Service) -> Result<(), TestCaseError> {
     prop_assert!(as_i32(&t32.slots) == c_slots, "u32 table differs from C");
     prop_assert_eq!(&t16.states, &t32.states);
 
-    let avail = Avail {
-        dests: model.dests(),
-        states: &t16.states,
-    };
+    let avail = CAvail(model.dests());
     for &(raw, port) in clients {
         let port = if port_flag { port } else { 0 };
         let addr = Addr::from_nf_inet_addr(fam, &raw);
         for fallback in [false, true] {
             let c = model.lookup(&raw, port, fallback);
-            let r16 = lookup(&t16.slots, size, &addr, port, fallback, &avail);
-            let r32 = lookup(&t32.slots, size, &addr, port, fallback, &avail);
+            let r16 = lookup(&t16.slots, size, &t16.states, &addr, port, fallback, &avail);
+            let r32 = lookup(&t32.slots, size, &t32.states, &addr, port, fallback, &avail);
             prop_assert_eq!(r16, c, "u16 lookup, fallback {}", fallback);
             prop_assert_eq!(r32, c, "u32 lookup, fallback {}", fallback);
         }

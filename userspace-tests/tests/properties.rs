@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::{as_i32, build, cdest, core_dests, counts, v4_host, Avail};
+use common::{as_i32, build, cdest, core_dests, counts, v4_host};
 use proptest::prelude::*;
 use userspace_tests::maglev::{
     lookup, turns, weights, Addr, Dest, Family, Slot, TableSize, Weights,
 };
+use userspace_tests::oracle::CAvail;
 
 fn dests_with(weights: &[i32]) -> Vec<Dest> {
     weights
@@ -130,15 +131,12 @@ fn quiesced_destination() {
     let dests = core_dests(Family::Inet, &cd);
     let t = build::<u16>(s, &dests).expect("builds");
     assert!(t.states[2].slots > 200);
-    let avail = Avail {
-        dests: &cd,
-        states: &t.states,
-    };
+    let avail = CAvail(&cd);
     let mut seen = 0;
     for i in 0..2000u32 {
         let addr = Addr::V4((0xc000_0200 + i).to_be_bytes());
-        let plain = lookup(&t.slots, s, &addr, 0, false, &avail);
-        let fb = lookup(&t.slots, s, &addr, 0, true, &avail);
+        let plain = lookup(&t.slots, s, &t.states, &addr, 0, false, &avail);
+        let fb = lookup(&t.slots, s, &t.states, &addr, 0, true, &avail);
         match plain {
             Some(d) => assert_eq!(fb, Some(d)),
             None => {

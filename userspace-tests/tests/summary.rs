@@ -9,8 +9,8 @@ use common::{build, family, raw_addr_of, v4_host, Rng};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use userspace_tests::maglev::{
-    count_slots, dest_share, moved_slots, sort_canonical, Addr, Dest, DestState, Family, Share,
-    Slot, TableSize,
+    count_slots, dest_share, moved_slots, sort_canonical_by_key, Addr, Dest, DestState, Family,
+    Share, Slot, TableSize,
 };
 
 fn dest(addr: Addr, port: u16, last_weight: i32) -> Dest {
@@ -221,7 +221,7 @@ proptest! {
         let mut a = dests.clone();
         let mut b = dests;
         Rng(seed | 1).shuffle(&mut b);
-        sort_canonical(&mut a);
+        sort_canonical_by_key(&mut a, |d| *d);
         let ta = build::<u16>(size, &a).expect("builds");
         // The same table, described with the shuffled array.
         let remapped: Vec<u16> = ta

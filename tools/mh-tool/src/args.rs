@@ -201,7 +201,11 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         match name {
             "--index" => set_once(&mut cli.size, parse_index(&value).map_err(bad)?, name)?,
             "--af" => set_once(&mut cli.family, parse_family(&value).map_err(bad)?, name)?,
-            "--flags" => set_once(&mut cli.flags, Flags::parse(&value).map_err(bad)?, name)?,
+            "--flags" => set_once(
+                &mut cli.flags,
+                Flags::parse(&value).map_err(|e| bad(e.to_string()))?,
+                name,
+            )?,
             "--dest" => {
                 let d = parse_dest(&value).map_err(bad)?;
                 cli.push_dest(d, &at)?;

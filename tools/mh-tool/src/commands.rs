@@ -57,7 +57,7 @@ fn service_line(svc: &Service, t: &Table) -> String {
         family_name(svc.family),
         svc.size.slots(),
         svc.size.index(),
-        svc.flags.names(),
+        svc.flags,
         if t.flags.canonical {
             "canonical order"
         } else {
@@ -80,7 +80,7 @@ pub fn summary(svc: &Service) -> Result<String, UsageError> {
         &mut out,
         format!("family:       {}", family_name(svc.family)),
     );
-    line(&mut out, format!("flags:        {}", svc.flags.names()));
+    line(&mut out, format!("flags:        {}", svc.flags));
     line(&mut out, format!("order:        {}", order_text(&t)));
     line(
         &mut out,

@@ -5,64 +5,14 @@
 //! table with the shared core.
 
 use crate::maglev::{
-    canonical_cmp, first_slot, lookup, populate, table_digest, Addr, Availability, Dest, DestState,
-    Family, Slot, TableSize, Weights,
+    available, first_slot, lookup, populate, sort_canonical_by_key, table_digest, Addr,
+    Availability, Dest, DestState, Family, Slot, TableSize, Weights,
 };
 use crate::UsageError;
 use std::net::{IpAddr, SocketAddr};
 
-/// The scheduler flags of a service (`ipvsadm -b`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Flags {
-    /// `mh-fallback` (flag-1): an unavailable destination's clients go to
-    /// the next available one in their rehash sequence.
-    pub fallback: bool,
-    /// `mh-port` (flag-2): the client's source port is hashed too.
-    pub port: bool,
-    /// `flag-3`: the Rust module's order-independent table (destinations in
-    /// canonical order instead of list order).
-    pub canonical: bool,
-}
-
-impl Flags {
-    /// Parses a comma-separated list of `mh-fallback`, `mh-port`,
-    /// `flag-1`..`flag-3` (the generic names `ipvsadm` also accepts for
-    /// the first two), or `none`.
-    pub fn parse(list: &str) -> Result<Flags, String> {
-        let mut f = Flags::default();
-        for name in list.split(',').map(str::trim) {
-            match name {
-                "none" | "" => {}
-                "mh-fallback" | "flag-1" => f.fallback = true,
-                "mh-port" | "flag-2" => f.port = true,
-                "flag-3" => f.canonical = true,
-                _ => {
-                    return Err(format!(
-                        "unknown flag '{name}' (expected mh-port, mh-fallback, flag-3 or none)"
-                    ))
-                }
-            }
-        }
-        Ok(f)
-    }
-
-    /// The flags as `ipvsadm` lists them, or `none`.
-    pub fn names(self) -> String {
-        let names: Vec<&str> = [
-            (self.fallback, "mh-fallback"),
-            (self.port, "mh-port"),
-            (self.canonical, "flag-3"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(",")
-        }
-    }
-}
+/// The scheduler flags of a service (`ipvsadm -b`): the core's.
+pub use crate::maglev::Flags;
 
 /// One real server of a service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,9 +31,10 @@ pub struct DestSpec {
 }
 
 impl DestSpec {
-    /// Whether the scheduler may choose it: weight > 0 and not overloaded.
+    /// Whether the scheduler may choose it: weight > 0 and not overloaded
+    /// (the core's rule, [`crate::maglev::available`]).
     pub fn available(&self) -> bool {
-        self.weight > 0 && !self.overload
+        available(self.weight, self.overload)
     }
 
     /// `ADDR:PORT`, or `[ADDR]:PORT` for IPv6.
@@ -253,7 +204,7 @@ pub fn parse_file(name: &str, text: &str) -> Result<ServiceSpec, UsageError> {
         match key {
             "index" => spec.size = Some(parse_index(rest).map_err(bad)?),
             "af" => spec.family = Some(parse_family(rest).map_err(bad)?),
-            "flags" => spec.flags = Some(Flags::parse(rest).map_err(bad)?),
+            "flags" => spec.flags = Some(Flags::parse(rest).map_err(|e| bad(e.to_string()))?),
             "dest" => {
                 let d = file_dest(&fields).map_err(bad)?;
                 spec.push_dest(d, &at)?;
@@ -343,7 +294,7 @@ impl Service {
             .collect();
         let mut order: Vec<usize> = (0..core.len()).collect();
         if self.flags.canonical {
-            order.sort_by(|&a, &b| canonical_cmp(&core[a], &core[b]));
+            sort_canonical_by_key(&mut order, |&i| core[i]);
         }
         let dests: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
         let specs: Vec<DestSpec> = order.iter().map(|&i| self.dests[i]).collect();
@@ -414,6 +365,7 @@ impl Table {
         let chosen = lookup(
             &self.slots,
             self.size,
+            &self.states,
             &addr,
             port,
             self.flags.fallback,
@@ -435,12 +387,5 @@ impl Table {
 impl Availability for Table {
     fn is_available(&self, dest: usize) -> bool {
         self.specs.get(dest).is_some_and(DestSpec::available)
-    }
-
-    fn any_available(&self) -> bool {
-        self.specs
-            .iter()
-            .zip(&self.states)
-            .any(|(d, s)| s.slots > 0 && d.available())
     }
 }

@@ -15,7 +15,7 @@ use userspace_tests::maglev::{
     hsiphash_u32, lookup, populate, Addr, Availability, Dest, DestState, Family, Slot, TableSize,
     HASH1,
 };
-use userspace_tests::oracle::{self, CDest, Model, DEST_OVERLOAD};
+use userspace_tests::oracle::{self, CAvail, CDest, Model, DEST_OVERLOAD};
 
 /// Timing settings.
 struct Plan {
@@ -86,28 +86,6 @@ fn core_dests(dests: &[CDest]) -> Vec<Dest> {
         .collect()
 }
 
-/// Availability as an adapter would compute it: read the destinations'
-/// weight and flags at lookup time (the overload flag changes without a
-/// rebuild), scanning them only when nothing else will do.
-struct Avail<'a> {
-    dests: &'a [CDest],
-    states: &'a [DestState],
-}
-
-impl Availability for Avail<'_> {
-    #[inline]
-    fn is_available(&self, dest: usize) -> bool {
-        self.dests.get(dest).is_some_and(CDest::available)
-    }
-
-    fn any_available(&self) -> bool {
-        self.dests
-            .iter()
-            .zip(self.states)
-            .any(|(d, s)| s.slots > 0 && d.available())
-    }
-}
-
 /// Clients: random IPv4 addresses and ports.
 struct Clients {
     addrs: Vec<Addr>,
@@ -144,23 +122,20 @@ impl Availability for Always {
     fn is_available(&self, _dest: usize) -> bool {
         true
     }
-
-    fn any_available(&self) -> bool {
-        true
-    }
 }
 
 #[inline(never)]
 fn rust_lookups<S: Slot, A: Availability>(
     slots: &[S],
     size: TableSize,
+    states: &[DestState],
     c: &Clients,
     fallback: bool,
     avail: &A,
 ) -> u64 {
     let mut sum = 0u64;
     for (addr, &port) in c.addrs.iter().zip(&c.ports) {
-        let d = lookup(slots, size, addr, port, fallback, avail);
+        let d = lookup(slots, size, states, addr, port, fallback, avail);
         sum += d.map_or(0, |i| i as u64 + 1);
     }
     sum
@@ -243,12 +218,12 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
 
     for (index, n) in [(12, 100), (16, 100)] {
         let s = service(index, n);
-        let avail = Avail {
-            dests: s.model.dests(),
-            states: &s.states,
-        };
+        // Availability as the adapter reads it: the destinations' weight
+        // and flags at lookup time (the overload flag changes without a
+        // rebuild).
+        let avail = CAvail(s.model.dests());
         let r = time_per_item(plan, items, || {
-            rust_lookups(black_box(&s.slots), s.size, &c, false, &avail)
+            rust_lookups(black_box(&s.slots), s.size, &s.states, &c, false, &avail)
         });
         let cc = time_per_item(plan, items, || {
             s.model.bench_lookups(black_box(&c.raw), &c.ports_be, false)
@@ -265,7 +240,7 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
     {
         let s = service(12, 100);
         let r = time_per_item(plan, items, || {
-            rust_lookups(black_box(&s.slots), s.size, &c, false, &Always)
+            rust_lookups(black_box(&s.slots), s.size, &s.states, &c, false, &Always)
         });
         rows.push(Row {
             what: format!(
@@ -289,12 +264,9 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
             ports: c.ports[..take].to_vec(),
             ports_be: c.ports_be[..take].to_vec(),
         };
-        let avail = Avail {
-            dests: s.model.dests(),
-            states: &s.states,
-        };
+        let avail = CAvail(s.model.dests());
         let r = time_per_item(plan, take, || {
-            rust_lookups(black_box(&s.slots), s.size, &sub, true, &avail)
+            rust_lookups(black_box(&s.slots), s.size, &s.states, &sub, true, &avail)
         });
         let cc = time_per_item(plan, take, || {
             s.model

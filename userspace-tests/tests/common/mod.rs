@@ -10,7 +10,7 @@ pub mod fixture;
 
 use proptest::prelude::*;
 use userspace_tests::maglev::{
-    populate, Addr, Availability, Dest, DestState, Error, Family, Slot, TableSize, Weights,
+    populate, Addr, Dest, DestState, Error, Family, Slot, TableSize, Weights,
 };
 use userspace_tests::oracle::{CDest, DEST_OVERLOAD};
 
@@ -26,26 +26,6 @@ pub fn core_dest(family: Family, d: &CDest) -> Dest {
 /// The core's view of a C destination list.
 pub fn core_dests(family: Family, dests: &[CDest]) -> Vec<Dest> {
     dests.iter().map(|d| core_dest(family, d)).collect()
-}
-
-/// Availability read from C destinations (current weight and overload flag),
-/// as the kernel adapter reads `struct ip_vs_dest`.
-pub struct Avail<'a> {
-    pub dests: &'a [CDest],
-    pub states: &'a [DestState],
-}
-
-impl Availability for Avail<'_> {
-    fn is_available(&self, dest: usize) -> bool {
-        self.dests.get(dest).is_some_and(CDest::available)
-    }
-
-    fn any_available(&self) -> bool {
-        self.dests
-            .iter()
-            .zip(self.states)
-            .any(|(d, s)| s.slots > 0 && d.available())
-    }
 }
 
 /// A built core table.
