@@ -7,6 +7,7 @@ use crate::service::{
     family_name, family_of, parse_family, parse_file, parse_index, parse_port, parse_weight,
     DestSpec, Flags, Service, ServiceSpec,
 };
+use crate::view::{parse_view, select, ViewService};
 use crate::UsageError;
 use std::net::IpAddr;
 
@@ -20,6 +21,7 @@ Usage: mh-tool <COMMAND> [OPTIONS]
        mh-tool summary --dest 10.0.0.1:80 --dest 10.0.0.2:80:2
        mh-tool lookup --file service.mhfx --client 192.0.2.1:40000
        mh-tool plan --file service.mhfx --remove 10.0.0.2:80
+       mh-tool compare --view director1.tables --view director2.tables
 
 Commands:
   summary   Table size, flags, order, each destination's turns, slots and
@@ -27,6 +29,10 @@ Commands:
   lookup    The real server each client is scheduled to
   plan      Apply changes to a copy of the service: share of slots and of
             sampled client flows that would move, old and new digests
+  compare   Two directors' tables (their --view): equal digests, or which
+            servers differ in order or weight, and the share of slots and
+            of sampled client flows that change server on a failover
+            between them
   help      Print this help
 
 Service options (every command):
@@ -46,6 +52,13 @@ Service options (every command):
   --af inet|inet6   The service's family [default: the first destination's]
   --flags LIST      Comma-separated scheduler flags: mh-port, mh-fallback,
                     flag-3 (order-independent table), or none [default: none]
+  --view FILE       Read the service from a director's live state instead:
+                    FILE is /sys/kernel/debug/ip_vs_mh/tables there, or a
+                    saved copy of it (last weights and the order the table
+                    was built in included; summary also checks the kernel's
+                    digest). compare takes two
+  --service LABEL   The service of a --view, as the view names it
+                    ('TCP 10.0.0.100:80'); needed when a view holds several
 
 lookup options:
   --client ADDR[:PORT]
@@ -53,14 +66,16 @@ lookup options:
                     [ADDR]:PORT); repeat. The port is hashed only with
                     mh-port. Weight 0 or overload makes a server unavailable
 
+plan and compare options:
+  --sample N        Random client flows to sample [default: 10000]
+  --seed S          Seed of the sample [default: 1]
+
 plan options (changes are applied in the order given):
   --add ADDR:PORT[:WEIGHT]      Add a real server at the list head, as IPVS
                                 does [default weight: 1]
   --remove ADDR:PORT            Remove a real server
   --reweight ADDR:PORT:WEIGHT   Set a weight; 0 keeps the last weight (and
                                 so the table), as IPVS does
-  --sample N        Random client flows to sample [default: 10000]
-  --seed S          Seed of the sample [default: 1]
 
 Other options:
   -h, --help        Print this help
@@ -76,12 +91,33 @@ pub enum Invocation {
     Help(String),
     /// Print the version.
     Version,
-    /// `summary`.
-    Summary(Service),
+    /// `summary`, with the digest the kernel reported when the service
+    /// came from a `--view`.
+    Summary(Service, Option<u64>),
     /// `lookup` with its clients.
     Lookup(Service, Vec<Client>),
     /// `plan` with its changes.
     Plan(Service, Plan),
+    /// `compare` of two directors' services.
+    Compare(Box<[Director; 2]>, Sampling),
+}
+
+/// One side of a `compare`: a service read from a director's view.
+#[derive(Clone, Debug)]
+pub struct Director {
+    /// The view file, for the report.
+    pub file: String,
+    /// The service and the kernel's digest.
+    pub view: ViewService,
+}
+
+/// How many client flows to sample, and from which seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sampling {
+    /// Client flows to sample.
+    pub sample: u32,
+    /// Seed of the sample.
+    pub seed: u64,
 }
 
 /// A client to look up.
@@ -112,10 +148,8 @@ pub struct Plan {
     /// Changes in the order given, each with its option as typed
     /// (`--add 10.0.0.1:80:2`), for messages.
     pub changes: Vec<(String, Change)>,
-    /// Client flows to sample.
-    pub sample: u32,
-    /// Seed of the sample.
-    pub seed: u64,
+    /// The flow sample.
+    pub sampling: Sampling,
 }
 
 /// The subcommands.
@@ -124,6 +158,7 @@ enum Command {
     Summary,
     Lookup,
     Plan,
+    Compare,
 }
 
 fn err<T>(msg: impl Into<String>) -> Result<T, UsageError> {
@@ -133,7 +168,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, UsageError> {
 /// Parses the arguments (without the program name).
 pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let Some(first) = argv.first() else {
-        return err("missing command: summary, lookup or plan (mh-tool --help for help)");
+        return err("missing command: summary, lookup, plan or compare (mh-tool --help for help)");
     };
     let cmd = match first.as_str() {
         "-h" | "--help" | "help" => return Ok(Invocation::Help(HELP.to_string())),
@@ -141,6 +176,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         "summary" => Command::Summary,
         "lookup" => Command::Lookup,
         "plan" => Command::Plan,
+        "compare" => Command::Compare,
         s if s.starts_with('-') => {
             return err(format!(
                 "unknown option '{s}' before the command (mh-tool --help for help)"
@@ -148,7 +184,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         }
         s => {
             return err(format!(
-                "unknown command '{s}' (expected summary, lookup or plan)"
+                "unknown command '{s}' (expected summary, lookup, plan or compare)"
             ))
         }
     };
@@ -159,6 +195,8 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let mut changes: Vec<(String, Change)> = Vec::new();
     let mut sample: Option<u32> = None;
     let mut seed: Option<u64> = None;
+    let mut views: Vec<String> = Vec::new();
+    let mut label: Option<String> = None;
 
     let mut rest = argv[1..].iter();
     while let Some(arg) = rest.next() {
@@ -173,9 +211,11 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             _ => (arg.as_str(), None),
         };
         let known = match name {
-            "--index" | "--af" | "--flags" | "--dest" | "--file" => true,
+            "--index" | "--af" | "--flags" | "--dest" | "--file" => cmd != Command::Compare,
+            "--view" | "--service" => true,
             "--client" => cmd == Command::Lookup,
-            "--add" | "--remove" | "--reweight" | "--sample" | "--seed" => cmd == Command::Plan,
+            "--add" | "--remove" | "--reweight" => cmd == Command::Plan,
+            "--sample" | "--seed" => matches!(cmd, Command::Plan | Command::Compare),
             _ => false,
         };
         if !known {
@@ -211,6 +251,8 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
                 cli.push_dest(d, &at)?;
             }
             "--file" => set_once(&mut file, value, name)?,
+            "--view" => views.push(value),
+            "--service" => set_once(&mut label, value, name)?,
             "--client" => clients.push(value),
             "--add" => {
                 let (ip, port, w) = parse_addr_port_weight(&value, false).map_err(bad)?;
@@ -249,6 +291,65 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         }
     }
 
+    let sampling = Sampling {
+        sample: sample.unwrap_or(DEFAULT_SAMPLE),
+        seed: seed.unwrap_or(1),
+    };
+    if cmd == Command::Compare {
+        let [a, b] = &views[..] else {
+            return err("compare needs two --view FILE, one per director");
+        };
+        let a = read_view(a, label.as_deref())?;
+        let b = read_view(b, label.as_deref())?;
+        return Ok(Invocation::Compare(Box::new([a, b]), sampling));
+    }
+    let (svc, kernel_digest) = match &views[..] {
+        [] => {
+            if label.is_some() {
+                return err("--service picks a service of a --view");
+            }
+            (service_of(cli, file)?, None)
+        }
+        [view] => {
+            if file.is_some() || cli != ServiceSpec::default() {
+                return err("--view gives the whole service: no --dest, --file, --index, --af or --flags with it");
+            }
+            let d = read_view(view, label.as_deref())?;
+            (d.view.service, Some(d.view.digest))
+        }
+        _ => {
+            return err(format!(
+                "{} takes one --view (compare takes two)",
+                cmd_name(cmd)
+            ))
+        }
+    };
+
+    match cmd {
+        Command::Summary => Ok(Invocation::Summary(svc, kernel_digest)),
+        Command::Lookup => {
+            if clients.is_empty() {
+                return err("lookup needs at least one --client ADDR[:PORT]");
+            }
+            let clients = clients
+                .iter()
+                .map(|c| parse_client(c, &svc))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Invocation::Lookup(svc, clients))
+        }
+        Command::Plan => {
+            if changes.is_empty() {
+                return err("plan needs at least one --add, --remove or --reweight");
+            }
+            Ok(Invocation::Plan(svc, Plan { changes, sampling }))
+        }
+        Command::Compare => unreachable!("handled above"),
+    }
+}
+
+/// The service of `--dest`s or a `--file` (whose lines the command line's
+/// options override).
+fn service_of(cli: ServiceSpec, file: Option<String>) -> Result<Service, UsageError> {
     let context = match &file {
         Some(path) => format!("--file {path}: "),
         None => "--dest: ".to_string(),
@@ -264,34 +365,19 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         }
         None => cli,
     };
-    let svc = spec.finish(&context)?;
+    spec.finish(&context)
+}
 
-    match cmd {
-        Command::Summary => Ok(Invocation::Summary(svc)),
-        Command::Lookup => {
-            if clients.is_empty() {
-                return err("lookup needs at least one --client ADDR[:PORT]");
-            }
-            let clients = clients
-                .iter()
-                .map(|c| parse_client(c, &svc))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Invocation::Lookup(svc, clients))
-        }
-        Command::Plan => {
-            if changes.is_empty() {
-                return err("plan needs at least one --add, --remove or --reweight");
-            }
-            Ok(Invocation::Plan(
-                svc,
-                Plan {
-                    changes,
-                    sample: sample.unwrap_or(DEFAULT_SAMPLE),
-                    seed: seed.unwrap_or(1),
-                },
-            ))
-        }
-    }
+/// The service `label` (or the only one) of the view in `file`.
+fn read_view(file: &str, label: Option<&str>) -> Result<Director, UsageError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| UsageError(format!("--view {file}: cannot read: {e}")))?;
+    let services = parse_view(file, &text)?;
+    let view = select(file, &services, label)?.clone();
+    Ok(Director {
+        file: file.to_string(),
+        view,
+    })
 }
 
 /// Default number of sampled flows of `plan`.
@@ -304,6 +390,7 @@ fn cmd_name(cmd: Command) -> &'static str {
         Command::Summary => "summary",
         Command::Lookup => "lookup",
         Command::Plan => "plan",
+        Command::Compare => "compare",
     }
 }
 
@@ -389,8 +476,9 @@ pub fn parse_dest(s: &str) -> Result<DestSpec, String> {
     })
 }
 
-/// `ADDR:PORT`.
-fn parse_addr_port(s: &str) -> Result<(IpAddr, u16), String> {
+/// `ADDR:PORT` (IPv6 as `[ADDR]:PORT`), as ipvsadm and the kernel's view
+/// print an endpoint.
+pub fn parse_addr_port(s: &str) -> Result<(IpAddr, u16), String> {
     let (ip, rest) = split_addr(s)?;
     match rest {
         None => Err("missing port (expected ADDR:PORT, IPv6 as [ADDR]:PORT)".to_string()),

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The reports: `summary`, `lookup` and `plan`.
+//! The reports: `summary`, `lookup`, `plan` and `compare`.
 
-use crate::args::{Change, Client, Plan};
+use crate::args::{Change, Client, Director, Plan, Sampling};
 use crate::maglev::{dest_share, moved_slots, Family, Share};
 use crate::service::{family_name, DestSpec, Service, Table};
 use crate::UsageError;
@@ -67,8 +67,9 @@ fn service_line(svc: &Service, t: &Table) -> String {
 }
 
 /// `summary`: the table size, flags, order, each destination's weights,
-/// turns, slots and share, and the digest.
-pub fn summary(svc: &Service) -> Result<String, UsageError> {
+/// turns, slots and share, and the digest; with the digest a kernel
+/// reported for the same service (`--view`), whether it is the same.
+pub fn summary(svc: &Service, kernel_digest: Option<u64>) -> Result<String, UsageError> {
     let t = svc.build()?;
     let mut out = String::new();
     let m = svc.size.slots();
@@ -140,6 +141,14 @@ pub fn summary(svc: &Service) -> Result<String, UsageError> {
             &rows,
         );
         line(&mut out, "");
+    }
+    if let Some(kernel) = kernel_digest {
+        let verdict = if kernel == t.digest() {
+            "the same as computed here"
+        } else {
+            "DIFFERENT from the one computed here"
+        };
+        line(&mut out, format!("view digest: {kernel:#018x} ({verdict})"));
     }
     line(&mut out, format!("digest: {:#018x}", t.digest()));
     Ok(out)
@@ -259,6 +268,48 @@ fn server_of(t: &Table, ip: IpAddr, port: u16) -> Option<(IpAddr, u16)> {
         .map(|i| (t.specs[i].ip, t.specs[i].port))
 }
 
+/// What a sample of client flows does between two tables.
+struct FlowSample {
+    /// Flows whose real server (or lack of one) differs.
+    changed: u32,
+    /// Flows with no real server in the first table.
+    lost_before: u32,
+    /// Flows with no real server in the second table.
+    lost_after: u32,
+}
+
+/// Looks up `sampling.sample` random client flows of `family` (random
+/// addresses, ephemeral ports, from SplitMix64 seeded with `sampling.seed`)
+/// in both tables, each with its service's flags and availability; `None`
+/// for an empty sample.
+fn sample_flows(family: Family, sampling: Sampling, a: &Table, b: &Table) -> Option<FlowSample> {
+    if sampling.sample == 0 {
+        return None;
+    }
+    let mut rng = SplitMix64(sampling.seed);
+    let mut f = FlowSample {
+        changed: 0,
+        lost_before: 0,
+        lost_after: 0,
+    };
+    for _ in 0..sampling.sample {
+        let ip = match family {
+            Family::Inet => IpAddr::V4(Ipv4Addr::from(rng.next() as u32)),
+            Family::Inet6 => {
+                let hi = u128::from(rng.next()) << 64;
+                IpAddr::V6(Ipv6Addr::from(hi | u128::from(rng.next())))
+            }
+        };
+        // An ephemeral source port.
+        let port = 1024 + (rng.next() % (65536 - 1024)) as u16;
+        let (before, after) = (server_of(a, ip, port), server_of(b, ip, port));
+        f.changed += u32::from(before != after);
+        f.lost_before += u32::from(before.is_none());
+        f.lost_after += u32::from(after.is_none());
+    }
+    Some(f)
+}
+
 /// `plan`: what the changes would move.
 pub fn plan(svc: &Service, plan: &Plan) -> Result<String, UsageError> {
     let new_svc = apply(svc, plan)?;
@@ -342,47 +393,149 @@ pub fn plan(svc: &Service, plan: &Plan) -> Result<String, UsageError> {
             Share::of_table(moved, svc.size)
         ),
     );
-    if plan.sample > 0 {
-        let mut rng = SplitMix64(plan.seed);
-        let mut changed: u32 = 0;
-        let (mut lost_before, mut lost_after) = (0u32, 0u32);
-        for _ in 0..plan.sample {
-            let ip = match svc.family {
-                Family::Inet => IpAddr::V4(Ipv4Addr::from(rng.next() as u32)),
-                Family::Inet6 => {
-                    let hi = u128::from(rng.next()) << 64;
-                    IpAddr::V6(Ipv6Addr::from(hi | u128::from(rng.next())))
-                }
-            };
-            // An ephemeral source port.
-            let port = 1024 + (rng.next() % (65536 - 1024)) as u16;
-            let (before, after) = (server_of(&old, ip, port), server_of(&new, ip, port));
-            changed += u32::from(before != after);
-            lost_before += u32::from(before.is_none());
-            lost_after += u32::from(after.is_none());
-        }
-        line(
-            &mut out,
-            format!(
-                "flows moved:  {changed} of {} sampled client flows ({}), seed {}",
-                plan.sample,
-                Share::new(changed, plan.sample),
-                plan.seed
-            ),
-        );
-        if lost_before > 0 || lost_after > 0 {
+    match sample_flows(svc.family, plan.sampling, &old, &new) {
+        Some(f) => {
             line(
                 &mut out,
                 format!(
-                    "no server:    {lost_before} sampled flows before, {lost_after} after \
-                     (\"no destination available\")"
+                    "flows moved:  {} of {} sampled client flows ({}), seed {}",
+                    f.changed,
+                    plan.sampling.sample,
+                    Share::new(f.changed, plan.sampling.sample),
+                    plan.sampling.seed
                 ),
             );
+            if f.lost_before > 0 || f.lost_after > 0 {
+                line(
+                    &mut out,
+                    format!(
+                        "no server:    {} sampled flows before, {} after \
+                         (\"no destination available\")",
+                        f.lost_before, f.lost_after
+                    ),
+                );
+            }
         }
-    } else {
-        line(&mut out, "flows moved:  not sampled (--sample 0)");
+        None => line(&mut out, "flows moved:  not sampled (--sample 0)"),
     }
     line(&mut out, format!("old digest:   {:#018x}", old.digest()));
     line(&mut out, format!("new digest:   {:#018x}", new.digest()));
     Ok(out)
+}
+
+/// `compare`: whether two directors schedule every client alike, and if
+/// not, why and how much differs.
+pub fn compare(directors: &[Director; 2], sampling: Sampling) -> Result<String, UsageError> {
+    let [a, b] = directors;
+    let (sa, sb) = (&a.view.service, &b.view.service);
+    let (ta, tb) = (sa.build()?, sb.build()?);
+    let mut out = String::new();
+    for (name, d, t) in [("A", a, &ta), ("B", b, &tb)] {
+        let check = if d.view.digest == t.digest() {
+            "as computed here"
+        } else {
+            "NOT as computed here"
+        };
+        line(
+            &mut out,
+            format!(
+                "director {name}: {}: {}, {} destinations, {} slots (index {}), flags {}, order {}, digest {:#018x} ({check})",
+                d.file,
+                d.view.label,
+                d.view.service.dests.len(),
+                d.view.service.size.slots(),
+                d.view.service.size.index(),
+                d.view.service.flags,
+                d.view.order,
+                d.view.digest
+            ),
+        );
+    }
+    if sa.family != sb.family || sa.size != sb.size {
+        line(
+            &mut out,
+            "the directors' tables differ in family or size: no client is scheduled alike by design",
+        );
+    }
+    if ta.digest() == tb.digest() {
+        line(
+            &mut out,
+            "equal digests: both directors send every client to the same real server",
+        );
+        return Ok(out);
+    }
+    line(
+        &mut out,
+        "digests differ: some clients go to different real servers on the two directors",
+    );
+
+    // Which servers differ: only on one side, in weight, in position.
+    let rows = differences(&ta, &tb);
+    if !rows.is_empty() {
+        line(&mut out, "");
+        grid(
+            &mut out,
+            &[
+                "real server",
+                "position A",
+                "position B",
+                "last weight A",
+                "last weight B",
+            ],
+            &[false, true, true, true, true],
+            &rows,
+        );
+        line(&mut out, "");
+    }
+    let m = sa.size.slots().max(sb.size.slots());
+    let moved = moved_slots(&ta.slots, &ta.dests, &tb.slots, &tb.dests);
+    line(
+        &mut out,
+        format!("slots differing: {moved} of {m} ({})", Share::new(moved, m)),
+    );
+    match sample_flows(sa.family, sampling, &ta, &tb) {
+        Some(f) => line(
+            &mut out,
+            format!(
+                "flows differing: {} of {} sampled client flows ({}), seed {}: a failover between the directors moves them",
+                f.changed,
+                sampling.sample,
+                Share::new(f.changed, sampling.sample),
+                sampling.seed
+            ),
+        ),
+        None => line(&mut out, "flows differing: not sampled (--sample 0)"),
+    }
+    Ok(out)
+}
+
+/// The servers whose table position (build order, from 1) or last weight
+/// differs between the tables, or that only one has; the others are left
+/// out.
+fn differences(a: &Table, b: &Table) -> Vec<Vec<String>> {
+    let dash = || "-".to_string();
+    let pos = |t: &Table, d: &DestSpec| t.specs.iter().position(|s| s.is(d.ip, d.port));
+    let mut rows = Vec::new();
+    let mut seen: Vec<&DestSpec> = Vec::new();
+    for d in a.specs.iter().chain(&b.specs) {
+        if seen.iter().any(|s| s.is(d.ip, d.port)) {
+            continue;
+        }
+        seen.push(d);
+        let (pa, pb) = (pos(a, d), pos(b, d));
+        let lw = |t: &Table, p: Option<usize>| p.map(|i| t.specs[i].last_weight);
+        if pa == pb && lw(a, pa) == lw(b, pb) {
+            continue;
+        }
+        let text = |p: Option<usize>| p.map_or_else(dash, |i| (i + 1).to_string());
+        let wtext = |w: Option<i32>| w.map_or_else(dash, |w| w.to_string());
+        rows.push(vec![
+            d.endpoint(),
+            text(pa),
+            text(pb),
+            wtext(lw(a, pa)),
+            wtext(lw(b, pb)),
+        ]);
+    }
+    rows
 }

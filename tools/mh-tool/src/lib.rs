@@ -7,7 +7,8 @@
 //! repository), included by path, not copied, so the tool computes exactly
 //! the tables, lookups and digests the kernel does. [`args`] parses the
 //! command line, [`service`] reads destinations and builds tables, and
-//! [`commands`] prints the three reports. [`run`] ties them together; the
+//! [`view`] reads a director's live state (the
+//! module's debugfs view), and [`commands`] prints the four reports. [`run`] ties them together; the
 //! binary only prints its result.
 
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod maglev;
 pub mod args;
 pub mod commands;
 pub mod service;
+pub mod view;
 
 use std::fmt;
 
@@ -41,8 +43,9 @@ pub fn run(argv: &[String]) -> Result<String, UsageError> {
     match args::parse(argv)? {
         args::Invocation::Help(text) => Ok(text),
         args::Invocation::Version => Ok(format!("mh-tool {}\n", env!("CARGO_PKG_VERSION"))),
-        args::Invocation::Summary(svc) => commands::summary(&svc),
+        args::Invocation::Summary(svc, digest) => commands::summary(&svc, digest),
         args::Invocation::Lookup(svc, clients) => commands::lookup(&svc, &clients),
         args::Invocation::Plan(svc, plan) => commands::plan(&svc, &plan),
+        args::Invocation::Compare(directors, sampling) => commands::compare(&directors, sampling),
     }
 }

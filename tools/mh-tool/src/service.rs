@@ -124,7 +124,7 @@ pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
 
 /// A service being assembled from the command line or a file: every field
 /// may still be missing.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceSpec {
     /// `--index` / `index`.
     pub size: Option<TableSize>,

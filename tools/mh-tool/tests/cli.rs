@@ -700,3 +700,244 @@ fn plan_add_reweight_and_quiesce() {
     let out = ok(&args);
     assert_eq!(value(&out, "flows moved:"), "not sampled (--sample 0)");
 }
+
+/// A view in the format of the module's debugfs file, for a service of
+/// `index` with destinations `(endpoint, weight, last weight)` in table
+/// order, and the digest the kernel would report (computed with the core).
+fn view_text(
+    label: &str,
+    flags: &str,
+    index: u32,
+    order: &str,
+    dests: &[(&str, i32, i32)],
+) -> String {
+    let parsed: Vec<(IpAddr, u16, i32)> = dests
+        .iter()
+        .map(|&(e, _, lw)| {
+            let sa: SocketAddr = e.parse().expect("endpoint");
+            (sa.ip(), sa.port(), lw)
+        })
+        .collect();
+    let family = if label.contains('[') {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
+    let size = TableSize::new(index).expect("index");
+    let mut text = format!(
+        "service {label} flags {flags}\n  table: {} slots (index {index}), order: {order}, rebuilds: 3, kept: 1, last build: 17 us\n  digest: {:#018x}\n",
+        size.slots(),
+        core_digest(index, family, &parsed)
+    );
+    for (e, w, lw) in dests {
+        text += &format!("  dest {e} weight {w} last-weight {lw} turns 1 slots 1 share 0.40%\n");
+    }
+    text
+}
+
+fn write_view(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("mh-tool-view-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write view");
+    path.display().to_string()
+}
+
+#[test]
+fn view_summary_checks_the_kernels_digest() {
+    let dests = [
+        ("10.0.1.4:80", 1, 1),
+        ("10.0.1.3:80", 0, 2),
+        ("10.0.1.2:80", 1, 1),
+    ];
+    let text = view_text(
+        "TCP 10.0.0.100:80",
+        "mh-port,mh-fallback",
+        8,
+        "list",
+        &dests,
+    );
+    let a = write_view("summary.tables", &text);
+    let out = ok(&["summary", "--view", &a]);
+    assert!(out.contains("(the same as computed here)"), "{out}");
+    // The last weight comes from the view: the quiesced server keeps 2.
+    let listed = ok(&strings(&[
+        "summary",
+        "--index",
+        "8",
+        "--flags",
+        "mh-port,mh-fallback",
+        "--dest",
+        "10.0.1.4:80:1",
+        "--dest",
+        "10.0.1.3:80:0:2",
+        "--dest",
+        "10.0.1.2:80:1",
+    ]));
+    assert_eq!(digest(&out), digest(&listed));
+    // A view whose digest is not the table's own is flagged.
+    let forged = write_view(
+        "forged.tables",
+        &text.replace("last-weight 2", "last-weight 3"),
+    );
+    assert!(ok(&["summary", "--view", &forged]).contains("DIFFERENT"));
+}
+
+#[test]
+fn view_with_several_services_and_errors() {
+    let one = view_text(
+        "TCP 10.0.0.100:80",
+        "none",
+        8,
+        "list",
+        &[("10.0.1.1:80", 1, 1)],
+    );
+    let two = view_text(
+        "UDP [fd00::100]:53",
+        "mh-port",
+        9,
+        "canonical (flag-3)",
+        &[("[fd00:1::1]:53", 1, 1)],
+    );
+    let both = write_view(
+        "both.tables",
+        &format!("{one}service TCP 10.0.0.100:81 flags none\n  no table\n{two}"),
+    );
+    let r = run(&["summary", "--view", &both]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.err.contains("several services, pick one with --service"),
+        "{}",
+        r.err
+    );
+    let v6 = ok(&[
+        "summary",
+        "--view",
+        &both,
+        "--service",
+        "UDP [fd00::100]:53",
+    ]);
+    assert!(
+        v6.contains("family:       inet6") && v6.contains("canonical"),
+        "{v6}"
+    );
+    assert!(v6.contains("(the same as computed here)"), "{v6}");
+    for (args, message) in [
+        (
+            vec!["summary", "--view", &both, "--service", "TCP 10.0.0.100:81"],
+            "no service 'TCP 10.0.0.100:81'",
+        ),
+        (
+            vec!["summary", "--view", "/nonexistent/view"],
+            "cannot read",
+        ),
+        (
+            vec!["summary", "--view", &both, "--dest", "10.0.0.1:80"],
+            "--view gives the whole service",
+        ),
+        (vec!["compare", "--view", &both], "compare needs two --view"),
+        (
+            vec!["compare", "--view", &both, "--view", &both, "--index", "8"],
+            "unknown option '--index' for compare",
+        ),
+        (
+            vec!["summary", "--service", "TCP 10.0.0.100:80"],
+            "--service picks a service of a --view",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.err.contains(message), "{args:?}: {}", r.err);
+        assert_eq!(r.err.lines().count(), 1, "{args:?}: {}", r.err);
+    }
+    let broken = write_view(
+        "broken.tables",
+        &one.replace("  dest 10.0.1.1:80 weight", "  dest 10.0.1.1:80 wight"),
+    );
+    let r = run(&["summary", "--view", &broken]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("line 4"), "{}", r.err);
+}
+
+#[test]
+fn compare_tells_equal_directors_and_what_differs() {
+    let order_a = [
+        ("10.0.1.4:80", 1, 1),
+        ("10.0.1.3:80", 1, 1),
+        ("10.0.1.2:80", 1, 1),
+        ("10.0.1.1:80", 1, 1),
+    ];
+    // B saw 10.0.1.2 fail its health check and come back: IPVS re-added it
+    // at the head of its list.
+    let order_b = [
+        ("10.0.1.2:80", 1, 1),
+        ("10.0.1.4:80", 1, 1),
+        ("10.0.1.3:80", 1, 1),
+        ("10.0.1.1:80", 1, 1),
+    ];
+    let a = write_view(
+        "a.tables",
+        &view_text("TCP 10.0.0.100:80", "mh-port", 12, "list", &order_a),
+    );
+    let b = write_view(
+        "b.tables",
+        &view_text("TCP 10.0.0.100:80", "mh-port", 12, "list", &order_b),
+    );
+    let same = ok(&["compare", "--view", &a, "--view", &a]);
+    assert!(same.contains("equal digests"), "{same}");
+    let out = ok(&["compare", "--view", &a, "--view", &b]);
+    assert!(out.contains("digests differ"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("10.0.1.2:80"))
+        .expect("a row for 10.0.1.2");
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["10.0.1.2:80", "3", "1", "1", "1"]
+    );
+    assert!(
+        !out.contains("10.0.1.1:80  "),
+        "10.0.1.1 keeps its position: {out}"
+    );
+    let slots = percent(&out, "slots differing:");
+    let flows = percent(&out, "flows differing:");
+    assert!(slots > 0.0 && slots < 0.5, "{out}");
+    assert!(
+        (flows - slots).abs() < 0.02,
+        "sampled flows follow the slots: {out}"
+    );
+    // The same two lists in canonical order (flag-3, or the module
+    // parameter) agree.
+    let ca = write_view(
+        "ca.tables",
+        &view_text(
+            "TCP 10.0.0.100:80",
+            "mh-port",
+            12,
+            "canonical (module parameter canonical_order)",
+            &[order_a[3], order_a[2], order_a[1], order_a[0]],
+        ),
+    );
+    let equal = ok(&["compare", "--view", &ca, "--view", &ca]);
+    assert!(equal.contains("equal digests"), "{equal}");
+    // A weight difference is named.
+    let w = write_view(
+        "w.tables",
+        &view_text(
+            "TCP 10.0.0.100:80",
+            "mh-port",
+            12,
+            "list",
+            &[order_a[0], order_a[1], ("10.0.1.2:80", 0, 3), order_a[3]],
+        ),
+    );
+    let out = ok(&["compare", "--view", &a, "--view", &w]);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("10.0.1.2:80"))
+        .expect("a row");
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["10.0.1.2:80", "3", "3", "1", "3"]
+    );
+}
