@@ -8,6 +8,7 @@
 #   make debian-install # Debian's own kernel: Rust metadata for its headers
 #                       # (scripts/debian-metadata.sh), then install
 #   make clippy         # build with the kernel's Rust lints (CLIPPY=1)
+#   make IP_VS_MH_RS_KUNIT=y  # a test build with the core's KUnit suite
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build

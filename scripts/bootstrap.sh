@@ -29,6 +29,10 @@ declare -A PACKAGES=(
 	[python3]=/usr/bin/python3
 	[rsync]=/usr/bin/rsync
 	[dwarves]=/usr/bin/pahole
+	# The daemons operators run, for the scenarios that run them in network
+	# namespaces of the guest (which uses the host's root filesystem).
+	[keepalived]=/usr/sbin/keepalived
+	[bird2]=/usr/sbin/bird
 )
 
 missing=()
@@ -39,7 +43,19 @@ if ((${#missing[@]})); then
 	log "installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root apt-get update -q >&2 || die "apt-get update failed: check network access to deb.debian.org"
-	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+	# Daemons (bird, keepalived) must not start on the host: only the
+	# scenarios run them, in their own namespaces.
+	policy=/usr/sbin/policy-rc.d
+	added_policy=
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+		as_root chmod 755 "$policy"
+		added_policy=1
+	fi
+	status=0
+	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || status=$?
+	[[ -n $added_policy ]] && as_root rm -f "$policy"
+	((status == 0)) ||
 		die "could not install ${missing[*]}: they come from Debian 12 (bookworm main and bookworm-security)"
 fi
 for pkg in "${!PACKAGES[@]}"; do

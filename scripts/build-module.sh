@@ -2,21 +2,26 @@
 # Builds ip_vs_mh.ko with the kernel's Rust lints (CLIPPY=1); a warning
 # fails the build. Prints the path of the built module.
 #
-#   scripts/build-module.sh [--out DIR] [TARGET]
+#   scripts/build-module.sh [--out DIR] [--kunit] [TARGET]
 #
 # TARGET is a test kernel's build directory (default: the debug kernel),
 # built with the host's rustc-web, or a Debian kernel target made by
 # scripts/debian-kernel.sh, built in its trixie root against Debian's
 # headers with the toolchain that built that kernel (rustc 1.85.1 today).
 # --out builds in a copy of the sources in DIR, leaving the checkout's own
-# build alone; by default the module is built in the checkout.
+# build alone; by default the module is built in the checkout. --kunit makes
+# the test build that carries the core's KUnit suite (src/kunit.rs).
 source "$(dirname "$0")/common.sh"
 
 out=
-if [[ ${1:-} == --out ]]; then
-	out=$2
-	shift 2
-fi
+make_args=()
+while [[ ${1:-} == --* ]]; do
+	case $1 in
+	--out) out=$2; shift 2 ;;
+	--kunit) make_args+=(IP_VS_MH_RS_KUNIT=y); shift ;;
+	*) die "unknown option $1" ;;
+	esac
+done
 target=${1:-$("$PROJECT_DIR/scripts/build-kernel.sh" debug)}
 
 dir=$PROJECT_DIR
@@ -25,6 +30,9 @@ if [[ -n $out ]]; then
 	mkdir -p "$dir"
 	rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*_generated.rs' \
 		"$PROJECT_DIR/Makefile" "$PROJECT_DIR/Kbuild" "$PROJECT_DIR/Kconfig" "$PROJECT_DIR/src" "$dir/"
+	# The KUnit suite includes the shared test vectors.
+	mkdir -p "$dir/tests"
+	rsync -a --delete "$PROJECT_DIR/tests/vectors" "$dir/tests/"
 fi
 
 if [[ -f $target/headers ]]; then
@@ -46,7 +54,7 @@ log "building ip_vs_mh.ko against $what (CLIPPY=1)"
 buildlog=$dir/.module-build.log
 rm -f "$dir/ip_vs_mh.ko"
 status=0
-"${run[@]}" make -C "$dir" KDIR="$kdir" clippy >"$buildlog" 2>&1 || status=$?
+"${run[@]}" make -C "$dir" KDIR="$kdir" "${make_args[@]}" clippy >"$buildlog" 2>&1 || status=$?
 sed 's/^/  /' "$buildlog" >&2
 ((status == 0)) || die "the module build failed (see above)"
 if grep -Eq '^(warning|error)(\[|:)|: warning:' "$buildlog"; then

@@ -116,6 +116,13 @@ as_root mknod -m 600 "$initrd/dev/console" c 5 1
 (cd "$initrd" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/boot/initrd.img"
 rm -rf "$initrd"
 
+# The C scheduler's source of this upload, for copies of Debian's own C
+# module under another name (scripts/build-reference-mh.sh).
+dpkg-deb --fsys-tarfile "$(deb "linux-source-$series")" |
+	tar -xO "./usr/src/linux-source-$series.tar.xz" |
+	tar -xJO "linux-source-$series/net/netfilter/ipvs/ip_vs_mh.c" >"$out/ip_vs_mh.c"
+[[ -s $out/ip_vs_mh.c ]] || die "linux-source-$series holds no net/netfilter/ipvs/ip_vs_mh.c"
+
 echo "$release" >"$out/release"
 echo "/usr/src/linux-headers-$release" >"$out/headers"
 touch "$out/.ready"

@@ -53,7 +53,9 @@ if [[ -w $kmemleak ]]; then
 	echo "guest: kmemleak baseline in $((SECONDS - t0))s"
 fi
 
-echo "guest: running job (uptime $(cut -d" " -f1 /proc/uptime)s)"
+# The runner checks that the guest has the CPUs it was given.
+nproc >"$job/cpus"
+echo "guest: $(nproc) CPUs; running job (uptime $(cut -d" " -f1 /proc/uptime)s)"
 bash "$job/cmd" </dev/null 2>&1
 rc=$?
 echo "$rc" >"$job/rc"

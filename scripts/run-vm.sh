@@ -100,7 +100,7 @@ boot() {
 		-accel "$accel" -cpu max -smp "$cpus" -m 1536M
 		-nographic -no-reboot -nodefaults -serial "file:$job/console"
 		-kernel "$image" ${initrd:+-initrd "$initrd"}
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on"
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on acpi=noirq"
 		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"
 		-fsdev "local,id=modules,path=$moddir,security_model=none,readonly=on"
@@ -156,6 +156,11 @@ log "guest ran for $((SECONDS - start))s"
 
 rc=$(cat "$job/rc" 2>/dev/null || echo "none")
 status=0
+guest_cpus=$(cat "$job/cpus" 2>/dev/null || echo "?")
+if [[ $rc != none && $guest_cpus != "$cpus" ]]; then
+	echo "error: the guest brought up $guest_cpus CPUs, not the $cpus it was given" >&2
+	status=1
+fi
 if [[ $rc == none ]]; then
 	[[ -s $job/qemu.log ]] && sed 's/^/qemu: /' "$job/qemu.log" >&2
 	echo "error: the guest did not finish the job (timeout or crash); console above" >&2

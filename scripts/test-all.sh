@@ -1,42 +1,100 @@
 #!/usr/bin/env bash
 # Runs every test of the project (the README's test command; CI runs it):
-# the hashing core under std, the module build with the kernel's lints, and
-# the end-to-end scenarios in a QEMU guest on the debug kernel.
+# the hashing core under std; the module built with the kernel's lints for
+# the debug test kernel (rustc-web 1.96) and for Debian's own kernel
+# (trixie's rustc 1.85.1, against Debian's headers and the Rust metadata
+# rebuilt for them); the operator's install paths in a trixie root; and the
+# end-to-end scenarios in QEMU guests, on the debug kernel (sanitizers) and
+# on Debian's signed stock kernel.
 source "$(dirname "$0")/common.sh"
 start=$SECONDS
 
 "$PROJECT_DIR/scripts/bootstrap.sh"
 log "userspace tests of the hashing core"
 "$PROJECT_DIR/userspace-tests/run.sh"
+
+# The debug test kernel: KASAN, lockdep, kmemleak and the rest.
 kdir=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
 "$PROJECT_DIR/scripts/check-install.sh" "$kdir"
-"$PROJECT_DIR/scripts/build-module.sh" "$kdir"
+debug_ko=$("$PROJECT_DIR/scripts/build-module.sh" "$kdir")
+# The test build with the core's KUnit suite; the production module has none.
+kunit_ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$CACHE_DIR/kunit-module" --kunit "$kdir")
+objdump -h "$kunit_ko" | grep -q '\.kunit_test_suites' || die "the KUnit build has no KUnit suite"
+if objdump -h "$debug_ko" | grep -q '\.kunit_test_suites'; then
+	die "the production module carries the KUnit suite"
+fi
+debug_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
 # The exactness scenario compares with the kernel's own C mh at its table
 # size, and with copies of it rebuilt from the same source at other sizes.
-export IPVS_MH_KERNEL_TAB_INDEX
-IPVS_MH_KERNEL_TAB_INDEX=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
+references=()
 while read -r index ko; do
-	export "IPVS_MH_REFERENCE_$index=$ko"
+	references+=("IPVS_MH_REFERENCE_$index=$ko")
 done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" 8 12 16)
-# The guest kernel runs on one vCPU under TCG, so two guests side by side
-# use the machine's two cores. Each group is one guest; the groups are
-# balanced by their measured guest time. TEST_SCENARIOS runs the scenarios
-# named there in one guest instead.
-groups=("smoke_c_mh exactness module faults" "balance lifecycle observe failover")
-[[ -n ${TEST_SCENARIOS:-} ]] && groups=("$TEST_SCENARIOS")
-log "scenarios in ${#groups[@]} test guest(s): $(printf '[%s] ' "${groups[@]}")"
-pids=()
-for i in "${!groups[@]}"; do
-	(
-		# shellcheck disable=SC2086 # a group is a list of scenario names
-		"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" --timeout 3000 -- \
-			"$PROJECT_DIR/tests/vm/run_all.sh" ${groups[$i]} 2>&1 | sed -u "s/^/[vm$((i + 1))] /"
-	) &
-	pids+=($!)
+# The C mh under another module name, so that the Rust one's registration
+# is what IPVS refuses (tests/vm/module.sh).
+renamed() { "$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$1" "$2" | awk '{print $2}'; }
+debug_c_renamed=$(renamed "$kdir" "$debug_index")
+
+# Debian's own kernel: the newest 7.3 upload, its metadata proven to match.
+stock=$("$PROJECT_DIR/scripts/debian-kernel.sh")
+release=$(cat "$stock/release")
+stock_ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$stock/module" "$stock")
+stock_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$stock/root$(cat "$stock/headers")/.config")
+stock_c_renamed=$(renamed "$stock" "$stock_index")
+log "operator install paths on Debian's kernel (make debian-install, signing, dkms) in the trixie root"
+stock_modules=$stock/modroot/lib/modules/$release
+"$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
+	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules"
+
+# Guests: a kernel and its vCPUs, the scenarios, their settings; the module
+# is installed into updates/ of the guest's modules, as `make install`
+# does. Two guests run at a time (the host has two cores; an idle vCPU
+# costs little). TEST_SCENARIOS runs the scenarios named there in one debug
+# guest instead.
+debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index" "${references[@]}"
+	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko")
+stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" TEST_EXACTNESS_INDICES="$stock_index"
+	IPVS_MH_C_RENAMED="$stock_c_renamed")
+jobs=(
+	"debug 2|smoke_c_mh exactness faults"
+	"debug 4|kunit concurrency module lifecycle"
+	"stock 2|module exactness balance"
+	"stock 2|lifecycle observe failover"
+)
+[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("debug 4|$TEST_SCENARIOS")
+
+run_job() {
+	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus target ko env
+	read -r kind cpus <<<"$spec"
+	if [[ $kind == stock ]]; then
+		target=$stock ko=$stock_ko env=("${stock_env[@]}")
+	else
+		target=$kdir ko=$debug_ko env=("${debug_env[@]}")
+	fi
+	# shellcheck disable=SC2086 # a job's scenarios are a list of names
+	env "${env[@]}" "$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus "$cpus" \
+		--timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 | sed -u "s/^/[vm$((i + 1)) $kind] /"
+	return "${PIPESTATUS[0]}"
+}
+
+log "scenarios in ${#jobs[@]} guest(s), 2 at a time: $(printf '[%s] ' "${jobs[@]}")"
+declare -A job_of=()
+failed=()
+next=0
+while ((next < ${#jobs[@]} || ${#job_of[@]})); do
+	while ((next < ${#jobs[@]} && ${#job_of[@]} < 2)); do
+		run_job "$next" &
+		job_of[$!]=$next
+		next=$((next + 1))
+	done
+	status=0
+	wait -n -p done_pid "${!job_of[@]}" || status=$?
+	i=${job_of[$done_pid]}
+	unset "job_of[$done_pid]"
+	if ((status)); then
+		log "guest vm$((i + 1)) failed: ${jobs[$i]}"
+		failed+=("vm$((i + 1))")
+	fi
 done
-failed=0
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || { log "guest vm$((i + 1)) failed: ${groups[$i]}"; failed=1; }
-done
-((failed == 0)) || die "scenarios failed (see the [vmN] lines above)"
+((${#failed[@]} == 0)) || die "scenarios failed in ${failed[*]} (see the [vmN] lines above)"
 log "all tests passed in $((SECONDS - start))s"

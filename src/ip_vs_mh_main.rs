@@ -16,6 +16,9 @@ use kernel::{
 };
 
 mod ipvs;
+// Test builds only (`make IP_VS_MH_RS_KUNIT=y`).
+#[cfg(ip_vs_mh_kunit)]
+mod kunit;
 pub mod maglev;
 mod mh;
 

@@ -3,7 +3,11 @@
 //! Choosing a destination for a client.
 
 use super::dest::DestState;
-use super::key::{hash_key, Addr, HASH1};
+use super::key::{
+    hash_key,
+    Addr,
+    HASH1, //
+};
 use super::modulus::Modulus;
 use super::size::TableSize;
 use super::slot::Slot;

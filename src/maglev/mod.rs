@@ -35,17 +35,57 @@ pub mod slot;
 pub mod summary;
 pub mod weights;
 
-pub use dest::{Dest, DestState};
-pub use digest::{siphash24, table_digest, SipHash24, DIGEST_KEY, DIGEST_VERSION};
+pub use dest::{
+    Dest,
+    DestState, //
+};
+pub use digest::{
+    siphash24,
+    table_digest,
+    SipHash24,
+    DIGEST_KEY,
+    DIGEST_VERSION, //
+};
 pub use error::Error;
-pub use flags::{Flags, UnknownFlag};
-pub use key::{hash_key, Addr, Family, HashKey, HASH1, HASH2};
-pub use lookup::{available, first_slot, lookup, Availability};
+pub use flags::{
+    Flags,
+    UnknownFlag, //
+};
+pub use key::{
+    hash_key,
+    Addr,
+    Family,
+    HashKey,
+    HASH1,
+    HASH2, //
+};
+pub use lookup::{
+    available,
+    first_slot,
+    lookup,
+    Availability, //
+};
 pub use modulus::Modulus;
-pub use order::{canonical_cmp, sort_canonical_by_key};
+pub use order::{
+    canonical_cmp,
+    sort_canonical_by_key, //
+};
 pub use populate::populate;
-pub use siphash::{hsiphash, hsiphash_u32};
+pub use siphash::{
+    hsiphash,
+    hsiphash_u32, //
+};
 pub use size::TableSize;
 pub use slot::Slot;
-pub use summary::{count_slots, dest_share, moved_slots, Share};
-pub use weights::{gcd, turns, weights, Weights};
+pub use summary::{
+    count_slots,
+    dest_share,
+    moved_slots,
+    Share, //
+};
+pub use weights::{
+    gcd,
+    turns,
+    weights,
+    Weights, //
+};

@@ -3,12 +3,23 @@
 //! Building a table: each destination's permutation, then the rounds that
 //! fill every slot.
 
-use super::dest::{Dest, DestState};
+use super::dest::{
+    Dest,
+    DestState, //
+};
 use super::error::Error;
-use super::key::{hash_key, HASH1, HASH2};
+use super::key::{
+    hash_key,
+    HASH1,
+    HASH2, //
+};
 use super::size::TableSize;
 use super::slot::Slot;
-use super::weights::{turns, weights, Weights};
+use super::weights::{
+    turns,
+    weights,
+    Weights, //
+};
 use core::borrow::Borrow;
 
 /// Builds the table for `dests` in list order, exactly like the C scheduler

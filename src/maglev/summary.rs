@@ -9,7 +9,10 @@
 //! fractions ([`Share`]) with integer rounding, so they can be printed in the
 //! kernel, which has no floating point.
 
-use super::dest::{Dest, DestState};
+use super::dest::{
+    Dest,
+    DestState, //
+};
 use super::key::Addr;
 use super::size::TableSize;
 use super::slot::Slot;

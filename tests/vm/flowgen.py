@@ -3,6 +3,7 @@
 
 usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE
        flowgen.py --serve IFACE DST_MAC
+       flowgen.py --stream IFACE DST_MAC VIP VPORT FIRST_SRC COUNT LOG STOP
 FLOWS_FILE has one "ADDR PORT" per line. Frames are built by hand on an
 AF_PACKET socket, so a flow can come from any address without configuring
 it; IPVS schedules each new flow (and records it in its connection table)
@@ -11,8 +12,16 @@ whether or not a real server ever answers. Prints the number sent.
 With --serve it stays up and reads "VIP VPORT FLOWS_FILE" requests from
 stdin, answering each with the number sent: a test that sends many batches
 starts Python (slow in the emulated guest) once.
+
+With --stream it sends COUNT flows from the consecutive source addresses
+FIRST_SRC, FIRST_SRC + 1, ... (port 40000), as fast as it can, until it
+has sent them all or the file STOP exists, and writes to LOG a line
+"INDEX MONOTONIC_TIME" before each batch of 64 and at the end: which flows
+were sent when, in the guest's CLOCK_MONOTONIC (what time.monotonic()
+reads in every process), to match flows with the configuration they met.
 """
 import ipaddress
+import os
 import socket
 import struct
 import sys
@@ -59,14 +68,36 @@ def send(s, src_mac, dst_mac, vip, vport, flows_file):
     return sent
 
 
+def stream(s, src_mac, dst_mac, vip, vport, first, count, log, stop):
+    dst = ipaddress.ip_address(vip)
+    first = ipaddress.ip_address(first)
+    port = 40000
+    with open(log, "w") as out:
+        for i in range(int(count)):
+            if i % 64 == 0:
+                out.write(f"{i} {time.monotonic():.6f}\n")
+                if os.path.exists(stop):
+                    break
+                # A breath per batch, so the receiving CPU's backlog holds.
+                time.sleep(0.002)
+            s.send(frame(src_mac, dst_mac, first + i, port, dst, int(vport)))
+        else:
+            i = int(count)
+        out.write(f"{i} {time.monotonic():.6f}\n")
+
+
 def main():
     serve = sys.argv[1:2] == ["--serve"]
-    args = sys.argv[2:] if serve else sys.argv[1:]
+    streaming = sys.argv[1:2] == ["--stream"]
+    args = sys.argv[2:] if serve or streaming else sys.argv[1:]
     iface, dst_mac = args[0], bytes.fromhex(args[1].replace(":", ""))
     with open(f"/sys/class/net/{iface}/address") as f:
         src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
+    if streaming:
+        stream(s, src_mac, dst_mac, *args[2:9])
+        return
     if not serve:
         print(send(s, src_mac, dst_mac, *args[2:5]))
         return

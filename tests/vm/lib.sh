@@ -70,6 +70,24 @@ moved_flows() { join <(sort <<<"$1") <(sort <<<"$2") | awk -v skip="${3:-}" '$2 
 dmesg_mark() { dmesg_lines=$(dmesg | wc -l); }
 dmesg_new() { dmesg | tail -n +$((dmesg_lines + 1)); }
 dmesg_new_has() { dmesg_new | grep -q -- "$1"; }
+# The new lines without timestamps, and without the notices the first
+# out-of-tree (unsigned) module of a boot prints, whichever load that is.
+dmesg_new_text() {
+	dmesg_new | sed -E 's/^\[ *[0-9.]+\] //' |
+		grep -vE 'loading out-of-tree module taints kernel|module verification failed: signature' || true
+}
+# logged_exactly LINE...: the new log lines are exactly these, in order.
+logged_exactly() {
+	local got want
+	got=$(dmesg_new_text)
+	want=$(printf '%s\n' "$@")
+	[[ $got == "$want" ]] && return 0
+	echo "expected in the kernel log:"
+	printf '  %s\n' "$@"
+	echo "got:"
+	sed 's/^/  /' <<<"$got"
+	return 1
+}
 module_loaded() { grep -q "^$1 " /proc/modules; }
 
 # Unloads every mh scheduler (C or Rust) and IPVS state.
@@ -105,10 +123,13 @@ load_c_mh() {
 	modprobe ip_vs && insmod "$ko"
 }
 
-# Whether the mh scheduler loaded is the kernel's own C one: an in-tree
-# module carries no out-of-tree taint (O).
+# Which mh scheduler is loaded: an in-tree module carries no out-of-tree
+# taint (O), the Rust one does.
 c_mh_loaded() {
 	module_loaded ip_vs_mh && ! grep -q O /sys/module/ip_vs_mh/taint
+}
+rust_mh_loaded() {
+	module_loaded ip_vs_mh && grep -q O /sys/module/ip_vs_mh/taint
 }
 
 # Topology: a client namespace and N real servers behind the director, which

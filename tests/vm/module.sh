@@ -7,33 +7,60 @@ VIP=10.0.0.100
 shares() { awk '{print $2}' <<<"$1" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1} END {print ""}'; }
 modinfo_has() { modinfo "$RUST_KO" | grep -q "$1"; }
 
-step "module parameters"
+step "module parameters: a bad value fails the load with one line in the kernel log"
 reset_ipvs
 modprobe ip_vs
-dmesg_mark
-refuse "tab_index=7 is refused" insmod "$RUST_KO" tab_index=7
-check "dmesg says why tab_index=7 failed" dmesg_new_has 'tab_index=7 is out of range: it must be 8 to 17'
-refuse "tab_index=18 is refused" insmod "$RUST_KO" tab_index=18
-check "dmesg says why tab_index=18 failed" dmesg_new_has 'tab_index=18 is out of range'
-refuse "tab_index=abc is refused" insmod "$RUST_KO" tab_index=abc
-check "dmesg says why tab_index=abc failed" dmesg_new_has "\`abc' invalid for parameter \`tab_index'"
-refuse "tab_index=-1 is refused" insmod "$RUST_KO" tab_index=-1
+refused_load() {
+	local what=$1
+	shift
+	dmesg_mark
+	refuse "$what is refused" insmod "$RUST_KO" "$what"
+	check "$what: the kernel log says why, in one line" logged_exactly "$@"
+}
+refused_load tab_index=7 'ip_vs_mh: tab_index=7 is out of range: it must be 8 to 17 (table sizes 251 to 131071)'
+refused_load tab_index=18 'ip_vs_mh: tab_index=18 is out of range: it must be 8 to 17 (table sizes 251 to 131071)'
+refused_load tab_index=abc "ip_vs_mh: \`abc' invalid for parameter \`tab_index'"
+refused_load tab_index=-1 "ip_vs_mh: \`-1' invalid for parameter \`tab_index'"
+refused_load canonical_order=2 "ip_vs_mh: \`2' invalid for parameter \`canonical_order'"
 refuse "no module left loaded after refused loads" module_loaded ip_vs_mh
 check "modinfo: description" modinfo_has '^description:.*Maglev'
 check "modinfo: license" modinfo_has '^license:.*GPL'
 check "modinfo: author" modinfo_has '^author:'
 check "modinfo: parameter tab_index" modinfo_has '^parm:.*tab_index'
+check "modinfo: parameter canonical_order" modinfo_has '^parm:.*canonical_order:.*canonical order'
 
 step "the C and the Rust mh cannot be loaded at once"
 check "load C ip_vs_mh" load_c_mh
-refuse "insmod of the Rust module is refused while C mh is loaded" insmod "$RUST_KO"
+dmesg_mark
+refuse "insmod of the Rust module is refused while the C ip_vs_mh is loaded" insmod "$RUST_KO"
+# Same module name: the kernel refuses it before any of our code runs.
+check "by the kernel (same module name): nothing logged" logged_exactly
 check "the C ip_vs_mh stays in force" c_mh_loaded
 check "unload C ip_vs_mh" rmmod ip_vs_mh
+# Under another name the C scheduler registers "mh" first, and ours is the
+# registration IPVS refuses: nothing of it stays registered.
+C_RENAMED=${IPVS_MH_C_RENAMED:?the harness passes the C ip_vs_mh built as another module}
+check "load the C mh as $(basename "$C_RENAMED" .ko)" insmod "$C_RENAMED"
+dmesg_mark
+refuse "insmod of the Rust module is refused while the C mh scheduler is registered" insmod "$RUST_KO"
+check "the kernel log shows IPVS's refusal and ours, and no unregistration" logged_exactly \
+	'IPVS: register_ip_vs_scheduler(): [mh] scheduler already existed in the system' \
+	'ip_vs_mh: cannot register scheduler mh (EINVAL): is the C ip_vs_mh loaded?'
+check "the C mh still schedules a new service" ipvsadm -A -t $VIP:82 -s mh
+check "delete that service" ipvsadm -D -t $VIP:82
+check "unload it" rmmod "$(basename "$C_RENAMED" .ko)"
+
+step "installed in updates/ (as make install does): modprobe and ipvsadm pick the Rust mh"
+check "modprobe resolves ip_vs_mh to updates/" bash -c 'modinfo -n ip_vs_mh | grep -q "/updates/ip_vs_mh.ko$"'
+check "ipvsadm -A -s mh loads the scheduler by itself" ipvsadm -A -t $VIP:81 -s mh
+check "and it is the Rust one" rust_mh_loaded
+check "delete that service" ipvsadm -D -t $VIP:81
+check "rmmod" rmmod ip_vs_mh
 
 step "load with tab_index=8"
 dmesg_mark
 check "insmod tab_index=8" insmod "$RUST_KO" tab_index=8
-check "dmesg reports table size 251" dmesg_new_has 'table size 251 (index 8)'
+check "dmesg reports table size 251" dmesg_new_has 'table size 251 (index 8), list order'
 check "rmmod" rmmod ip_vs_mh
 
 step "service with real traffic"
