@@ -56,7 +56,8 @@ impl Dest {
     pub(crate) fn addr(&self, family: Family) -> Addr {
         // SAFETY: By the type invariant the destination is live and its
         // address never changes.
-        Addr::from_nf_inet_addr(family, &addr_bytes(unsafe { &(*self.as_ptr()).addr }))
+        let addr = unsafe { &(*self.as_ptr()).addr };
+        Addr::from_nf_inet_addr(family, &addr_bytes(addr))
     }
 
     /// The port, in host byte order.

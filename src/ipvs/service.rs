@@ -80,16 +80,24 @@ impl Service {
     /// The virtual address.
     pub(crate) fn addr(&self) -> Addr {
         // SAFETY: As for `family`.
-        Addr::from_nf_inet_addr(
-            self.family(),
-            &addr_bytes(unsafe { &(*self.as_ptr()).addr }),
-        )
+        let addr = unsafe { &(*self.as_ptr()).addr };
+        Addr::from_nf_inet_addr(self.family(), &addr_bytes(addr))
     }
 
     /// The virtual port, in host order.
     pub(crate) fn port(&self) -> u16 {
         // SAFETY: As for `family`.
         u16::from_be(unsafe { (*self.as_ptr()).port })
+    }
+
+    /// The inode number of the service's network namespace, as
+    /// `/proc/PID/ns/net` and `ip netns` name it: directors in different
+    /// namespaces of one host keep apart in the debugfs view.
+    pub(crate) fn netns(&self) -> u32 {
+        // SAFETY: By the type invariant the service is live; `ipvs` is set
+        // when IPVS creates the service, and the namespace (with its
+        // `netns_ipvs` and inode number) outlives every service in it.
+        unsafe { (*(*(*self.as_ptr()).ipvs).net).ns.inum }
     }
 
     /// The firewall mark of a fwmark service, else 0.

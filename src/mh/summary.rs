@@ -59,7 +59,7 @@ pub(crate) fn write(
             Endpoint(svc.addr(), svc.port())
         )?;
     }
-    writeln!(f, " flags {}", svc.flags())?;
+    writeln!(f, " netns {} flags {}", svc.netns(), svc.flags())?;
     let Some(Current { table, dests }) = current else {
         return f.write_str("  no table\n");
     };

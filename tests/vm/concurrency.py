@@ -151,7 +151,7 @@ class Churn:
         return set().union(*sets) if sets else set()
 
 
-SERVICE_RE = re.compile(r"^service (TCP|UDP|SCTP|FWM) \S+ flags \S+$")
+SERVICE_RE = re.compile(r"^service (TCP|UDP|SCTP|FWM) \S+ netns \d+ flags \S+$")
 TABLE_RE = re.compile(r"^  table: \d+ slots \(index \d+\), order: .+, rebuilds: \d+, kept: \d+, last build: \d+ us$")
 DIGEST_RE = re.compile(r"^  digest: 0x[0-9a-f]{16}$")
 DEST_RE = re.compile(r"^  dest \S+ weight -?\d+ last-weight -?\d+ turns \d+ slots \d+ share \d+\.\d\d%$")

@@ -58,7 +58,8 @@ Service options (every command):
                     was built in included; summary also checks the kernel's
                     digest). compare takes two
   --service LABEL   The service of a --view, as the view names it
-                    ('TCP 10.0.0.100:80'); needed when a view holds several
+                    ('TCP 10.0.0.100:80', with 'netns N' when several
+                    namespaces have it); needed when a view holds several
 
 lookup options:
   --client ADDR[:PORT]

@@ -13,8 +13,9 @@ use crate::UsageError;
 /// One service of a view, with the table in force.
 #[derive(Clone, Debug)]
 pub struct ViewService {
-    /// How the view names it: `TCP 10.0.0.100:80`, `UDP [fd00::1]:53`,
-    /// `FWM 7`.
+    /// How the view names it: `TCP 10.0.0.100:80 netns 4026531840`,
+    /// `UDP [fd00::1]:53 netns ...`, `FWM 7 netns ...` (the network
+    /// namespace's inode number, as `/proc/PID/ns/net` shows it).
     pub label: String,
     /// The service as the table was built: destinations in table order,
     /// with their current and last weights; with the canonical order
@@ -97,12 +98,24 @@ pub fn select<'a>(
             .join(", ")
     };
     match label {
-        Some(l) => services.iter().find(|s| s.label == l).ok_or_else(|| {
-            UsageError(format!(
-                "--view {name}: no service '{l}' (it has: {})",
-                labels()
-            ))
-        }),
+        // The whole label, or without its `netns N` part when only one
+        // namespace has that service.
+        Some(l) => {
+            let mut hits = services
+                .iter()
+                .filter(|s| s.label == l || s.label.split(" netns ").next() == Some(l));
+            match (hits.next(), hits.next()) {
+                (Some(one), None) => Ok(one),
+                (None, _) => Err(UsageError(format!(
+                    "--view {name}: no service '{l}' (it has: {})",
+                    labels()
+                ))),
+                (Some(_), Some(_)) => Err(UsageError(format!(
+                    "--view {name}: '{l}' is in several namespaces: name one (one of {})",
+                    labels()
+                ))),
+            }
+        }
         None => match services {
             [one] => Ok(one),
             [] => Err(UsageError(format!(

@@ -725,7 +725,7 @@ fn view_text(
     };
     let size = TableSize::new(index).expect("index");
     let mut text = format!(
-        "service {label} flags {flags}\n  table: {} slots (index {index}), order: {order}, rebuilds: 3, kept: 1, last build: 17 us\n  digest: {:#018x}\n",
+        "service {label} netns 4026531840 flags {flags}\n  table: {} slots (index {index}), order: {order}, rebuilds: 3, kept: 1, last build: 17 us\n  digest: {:#018x}\n",
         size.slots(),
         core_digest(index, family, &parsed)
     );
@@ -801,7 +801,35 @@ fn view_with_several_services_and_errors() {
     );
     let both = write_view(
         "both.tables",
-        &format!("{one}service TCP 10.0.0.100:81 flags none\n  no table\n{two}"),
+        &format!("{one}service TCP 10.0.0.100:81 netns 4026531840 flags none\n  no table\n{two}"),
+    );
+    // The same service in two namespaces: named by its netns.
+    let twice = write_view(
+        "twice.tables",
+        &format!(
+            "{one}{}",
+            one.replace("netns 4026531840", "netns 4026532001")
+        ),
+    );
+    let second = ok(&[
+        "summary",
+        "--view",
+        &twice,
+        "--service",
+        "TCP 10.0.0.100:80 netns 4026532001",
+    ]);
+    assert!(second.contains("(the same as computed here)"), "{second}");
+    let r = run(&[
+        "summary",
+        "--view",
+        &twice,
+        "--service",
+        "TCP 10.0.0.100:80",
+    ]);
+    assert!(
+        r.code == 2 && r.err.contains("is in several namespaces"),
+        "{}",
+        r.err
     );
     let r = run(&["summary", "--view", &both]);
     assert_eq!(r.code, 2);
