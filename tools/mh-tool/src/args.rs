@@ -59,7 +59,8 @@ Service options (every command):
                     digest). compare takes two
   --service LABEL   The service of a --view, as the view names it
                     ('TCP 10.0.0.100:80', with 'netns N' when several
-                    namespaces have it); needed when a view holds several
+                    namespaces have it); needed when a view holds several.
+                    compare takes one for both views or one per view
 
 lookup options:
   --client ADDR[:PORT]
@@ -197,7 +198,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let mut sample: Option<u32> = None;
     let mut seed: Option<u64> = None;
     let mut views: Vec<String> = Vec::new();
-    let mut label: Option<String> = None;
+    let mut labels: Vec<String> = Vec::new();
 
     let mut rest = argv[1..].iter();
     while let Some(arg) = rest.next() {
@@ -253,7 +254,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             }
             "--file" => set_once(&mut file, value, name)?,
             "--view" => views.push(value),
-            "--service" => set_once(&mut label, value, name)?,
+            "--service" => labels.push(value),
             "--client" => clients.push(value),
             "--add" => {
                 let (ip, port, w) = parse_addr_port_weight(&value, false).map_err(bad)?;
@@ -300,10 +301,22 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         let [a, b] = &views[..] else {
             return err("compare needs two --view FILE, one per director");
         };
-        let a = read_view(a, label.as_deref())?;
-        let b = read_view(b, label.as_deref())?;
+        // One --service for both views, or one for each.
+        let (la, lb) = match &labels[..] {
+            [] => (None, None),
+            [l] => (Some(l.as_str()), Some(l.as_str())),
+            [l, m] => (Some(l.as_str()), Some(m.as_str())),
+            _ => return err("compare takes one --service, or one per --view"),
+        };
+        let a = read_view(a, la)?;
+        let b = read_view(b, lb)?;
         return Ok(Invocation::Compare(Box::new([a, b]), sampling));
     }
+    let label = match &labels[..] {
+        [] => None,
+        [l] => Some(l.as_str()),
+        _ => return err("option --service given twice"),
+    };
     let (svc, kernel_digest) = match &views[..] {
         [] => {
             if label.is_some() {
@@ -315,7 +328,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             if file.is_some() || cli != ServiceSpec::default() {
                 return err("--view gives the whole service: no --dest, --file, --index, --af or --flags with it");
             }
-            let d = read_view(view, label.as_deref())?;
+            let d = read_view(view, label)?;
             (d.view.service, Some(d.view.digest))
         }
         _ => {

@@ -819,6 +819,20 @@ fn view_with_several_services_and_errors() {
         "TCP 10.0.0.100:80 netns 4026532001",
     ]);
     assert!(second.contains("(the same as computed here)"), "{second}");
+    // One file, two namespaces (two directors of one test host): a
+    // --service per side.
+    let pair = ok(&[
+        "compare",
+        "--view",
+        &twice,
+        "--view",
+        &twice,
+        "--service",
+        "TCP 10.0.0.100:80 netns 4026531840",
+        "--service",
+        "TCP 10.0.0.100:80 netns 4026532001",
+    ]);
+    assert!(pair.contains("equal digests"), "{pair}");
     let r = run(&[
         "summary",
         "--view",

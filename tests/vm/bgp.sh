@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The failover scenario with a real routing daemon: BIRD 2 (Debian's) on the
+# router and on both directors (failover_lib.sh's topology). Each director
+# announces the VIP over eBGP, with BFD, to the router, whose BIRD installs
+# a multipath route from both sessions. The client opens long-lived
+# connections over both; then dir1 is killed: its link goes away and its
+# daemon with it, and nothing withdraws by hand. The router's BGP removes
+# the path by itself (BFD notices; the time is measured), and every
+# connection carries on through dir2, to the same real server, with zero
+# resets, its packets of the withdrawal window retransmitted.
+source "$(dirname "$0")/lib.sh"
+source "$TESTS_DIR/failover_lib.sh"
+
+declare -A bird_pid
+bird_stop() {
+	local pid=${bird_pid[$1]:-}
+	[[ -n $pid ]] || return 0
+	kill "${2:-TERM}" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "bird_pid[$1]"
+}
+bgp_cleanup() {
+	local ns
+	for ns in router dir1 dir2; do
+		bird_stop "$ns"
+	done
+	if ((failures)) && [[ -d /run/job ]]; then
+		mkdir -p /run/job/logs && cp "$WORK"/*/bird.log /run/job/logs/ 2>/dev/null
+	fi
+}
+fo_extra_cleanup=bgp_cleanup
+
+# Timers: BGP hold 3 s (BIRD's least), BFD 100 ms x 5; graceful restart off
+# (the router must drop a dead director's routes, not keep them stale).
+BGP_TIMERS="hold time 3; keepalive time 1; connect delay time 1; connect retry time 2;
+    error wait time 1, 5; graceful restart off; bfd on;"
+BFD="protocol bfd { interface \"*\" { min rx interval 100 ms; min tx interval 100 ms; multiplier 5; }; }"
+
+# bird_start NS: BIRD in NS with the config in $WORK/NS/bird.conf.
+bird_start() {
+	ip netns exec "$1" bird -f -c "$WORK/$1/bird.conf" -s "$WORK/$1/bird.ctl" -P "$WORK/$1/bird.pid" \
+		2>>"$WORK/$1/bird.log" &
+	bird_pid[$1]=$!
+}
+birdc_in() { birdc -s "$WORK/$1/bird.ctl" "${@:2}"; }
+
+bgp_configs() {
+	local k
+	mkdir -p "$WORK/router" "$WORK/dir1" "$WORK/dir2"
+	cat >"$WORK/router/bird.conf" <<-EOF
+		router id 10.8.0.1;
+		log stderr all;
+		protocol device { scan time 10; }
+		protocol kernel {
+		    ipv4 { import none; export all; };
+		    merge paths on limit 16;
+		}
+		$BFD
+		template bgp director {
+		    local 10.8.0.1 as 65000;
+		    $BGP_TIMERS
+		    ipv4 { import where net = $VIP/32; export none; };
+		}
+		protocol bgp dir1 from director { neighbor 10.8.0.11 as 65001; }
+		protocol bgp dir2 from director { neighbor 10.8.0.12 as 65002; }
+	EOF
+	for k in 1 2; do
+		cat >"$WORK/dir$k/bird.conf" <<-EOF
+			router id 10.8.0.1$k;
+			log stderr all;
+			protocol device { scan time 10; }
+			protocol static vip {
+			    ipv4;
+			    route $VIP/32 blackhole;
+			}
+			$BFD
+			protocol bgp uplink {
+			    local 10.8.0.1$k as 6500$k;
+			    neighbor 10.8.0.1 as 65000;
+			    $BGP_TIMERS
+			    ipv4 { import none; export where proto = "vip"; };
+			}
+		EOF
+	done
+}
+
+bgp_established() { [[ $(birdc_in router show protocols "$1") == *Established* ]]; }
+bgp_wait() {
+	local start=$SECONDS
+	while ((SECONDS - start < ${2:-60})); do
+		"$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+both_established() { bgp_established dir1 && bgp_established dir2; }
+
+step "setup: Rust mh, router and two directors with BIRD, four real servers (DR)"
+reset_ipvs
+check "BIRD is installed" test -x /usr/sbin/bird
+check "load the Rust ip_vs_mh" load_rust_mh
+check "the mh scheduler is the Rust module" fo_rust_mh
+((failures == 0)) || finish
+fo_topology
+for k in 1 2; do
+	ip netns exec "dir$k" sysctl -qw net.ipv4.vs.sloppy_tcp=1
+	check "dir$k: service and real servers" fo_service "dir$k" mh-port,mh-fallback 1 2 3 4
+done
+check "both directors have the same real servers and weights" fo_same "$(fo_dests dir1)" "$(fo_dests dir2)"
+bgp_configs
+for ns in router dir1 dir2; do
+	bird_start "$ns"
+done
+check "the router's BGP sessions with both directors are established" bgp_wait both_established 90
+check "the router's BIRD installed the VIP over both directors (multipath)" bgp_wait fo_route_multipath 30
+echo "router: $(ip -n router route show "$VIP/32" | tr '\n' ' ')"
+birdc_in router show bfd sessions | sed 's/^/  /'
+
+echo "[t=${SECONDS}s]"
+step "long-lived connections over both directors"
+fo_open "BGP" 37000
+
+echo "[t=${SECONDS}s]"
+step "dir1 is killed: its link and its daemon go away, nothing is withdrawn by hand"
+pkts1=$(fo_inpkts dir1)
+start_ns=$(date +%s%N)
+check "dir1's link is gone" ip -n router link del p-dir1
+bird_stop dir1 KILL
+# The client talks on every connection at once: its packets to dir1 are
+# lost until the router's BGP has withdrawn the path, then retransmitted.
+fo_go
+# Polled finely: this is the convergence time operators ask about.
+withdrawn() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		fo_route_only_dir2 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check "the router's BGP removes dir1's path by itself" withdrawn
+took_ms=$((($(date +%s%N) - start_ns) / 1000000))
+echo "the router withdrew dir1's path ${took_ms} ms after dir1 went away (BFD 100 ms x 5, hold 3 s)"
+echo "router: $(ip -n router route show "$VIP/32")"
+birdc_in router show protocols dir1 | sed 's/^/  /'
+dir1_session_down() { ! bgp_established dir1; }
+check "the router's session with dir1 is down" dir1_session_down
+fo_verify "BGP" none
+check "dir1 received no packet after it went away" test "$(fo_inpkts dir1)" = "$pkts1"
+echo "summary: $fo_summary; withdrawal ${took_ms} ms"
+
+step "cleanup"
+check "dir2: delete the service" ip netns exec dir2 ipvsadm -C
+check "dir1: delete the service" ip netns exec dir1 ipvsadm -C
+check "daemons ended, namespaces removed, rmmod ip_vs_mh" fo_teardown
+finish
