@@ -24,6 +24,9 @@ if objdump -h "$debug_ko" | grep -q '\.kunit_test_suites'; then
 	die "the production module carries the KUnit suite"
 fi
 debug_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
+# The in-tree build path: hook-up, patch, kconfig, the module built in the
+# tree (a guest loads it below).
+intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir")
 # The exactness scenario compares with the kernel's own C mh at its table
 # size, and with copies of it rebuilt from the same source at other sizes.
 references=()
@@ -52,11 +55,11 @@ stock_modules=$stock/modroot/lib/modules/$release
 # costs little). TEST_SCENARIOS runs the scenarios named there in one debug
 # guest instead.
 debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index" "${references[@]}"
-	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko")
+	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko" IPVS_MH_INTREE_KO="$intree_ko")
 stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" TEST_EXACTNESS_INDICES="$stock_index"
 	IPVS_MH_C_RENAMED="$stock_c_renamed")
 jobs=(
-	"debug 2|smoke_c_mh exactness faults"
+	"debug 2|smoke_c_mh exactness faults intree_module"
 	"debug 4|kunit concurrency module lifecycle"
 	"stock 2|module exactness balance"
 	"stock 2|lifecycle observe failover"

@@ -23,7 +23,10 @@ pub mod maglev;
 mod mh;
 
 mod build_config {
-    include!("build_config_generated.rs");
+    include!(concat!(
+        env!("IP_VS_MH_RS_GENERATED"),
+        "/build_config_generated.rs"
+    ));
 }
 
 module! {

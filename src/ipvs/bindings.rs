@@ -31,4 +31,7 @@ use kernel::ffi;
 // `CList`, which needs its own `list_head` type in the structs.
 pub(crate) use kernel::bindings::list_head;
 
-include!("bindings_generated.rs");
+include!(concat!(
+    env!("IP_VS_MH_RS_GENERATED"),
+    "/ipvs/bindings_generated.rs"
+));

@@ -222,9 +222,9 @@ impl<S: Scheduler> Registration<S> {
                 if let Err(e) = registered {
                     S::home().0.store(core::ptr::null(), Release);
                     pr_err!(
-                        "cannot register scheduler {} ({:?}): is the C ip_vs_mh loaded?\n",
+                        "cannot register scheduler {} (error {}): is the C ip_vs_mh loaded?\n",
                         S::NAME.to_str().unwrap_or("?"),
-                        e
+                        e.to_errno()
                     );
                 }
                 // INVARIANT: On success, registered and recorded in `home`; on
@@ -361,8 +361,8 @@ unsafe extern "C" fn dest_changed<S: Scheduler>(
         reg.rebuild(&svc).inspect_err(|e| {
             // IPVS ignores this callback's result: say it here.
             pr_warn!(
-                "rebuilding the table failed ({:?}): the previous table stays in force\n",
-                e
+                "rebuilding the table failed (error {}): the previous table stays in force\n",
+                e.to_errno()
             );
         })?;
         Ok(0)

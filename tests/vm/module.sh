@@ -45,7 +45,7 @@ dmesg_mark
 refuse "insmod of the Rust module is refused while the C mh scheduler is registered" insmod "$RUST_KO"
 check "the kernel log shows IPVS's refusal and ours, and no unregistration" logged_exactly \
 	'IPVS: register_ip_vs_scheduler(): [mh] scheduler already existed in the system' \
-	'ip_vs_mh: cannot register scheduler mh (EINVAL): is the C ip_vs_mh loaded?'
+	'ip_vs_mh: cannot register scheduler mh (error -22): is the C ip_vs_mh loaded?'
 check "the C mh still schedules a new service" ipvsadm -A -t $VIP:82 -s mh
 check "delete that service" ipvsadm -D -t $VIP:82
 check "unload it" rmmod "$(basename "$C_RENAMED" .ko)"
