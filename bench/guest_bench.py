@@ -21,7 +21,9 @@ What is measured:
   are timed through the C function that calls them, identically for both.
 - rebuild: the profiler's average per call of the IPVS function that edits a
   destination (it calls the scheduler's upd_dest, which rebuilds the table),
-  with N destinations in the service.
+  with N destinations in the service: a weight 1 <-> 2, a real change.
+- quiesce: the same for a weight w <-> 0 (quiesce and unquiesce), which
+  leaves the table's inputs as they were: C rebuilds, Rust keeps its table.
 
 The function profiler is enabled once for the whole run (a second enable in
 one boot oopsed 7.3.4 here); each figure is the difference of its cumulative
@@ -44,8 +46,9 @@ KERNEL_INDEX = int(os.environ.get("IPVS_MH_KERNEL_TAB_INDEX", "12"))
 RESULTS = os.environ.get("BENCH_RESULTS", "/run/job/bench-results.jsonl")
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a short run to try the bench
-# Measurement groups to run (default all): e2e, memory, schedule, rebuild.
-ONLY = set(os.environ.get("BENCH_ONLY", "e2e memory schedule rebuild").split())
+# Measurement groups to run (default all): e2e, memory, schedule, rebuild,
+# quiesce.
+ONLY = set(os.environ.get("BENCH_ONLY", "e2e memory schedule rebuild quiesce").split())
 # BENCH_DEBUG=1: print every call site the memory trace saw, keep the traces.
 TRACING = "/sys/kernel/tracing"
 VIP, VPORT = "10.0.0.100", 53
@@ -117,11 +120,14 @@ def loaded(name):
 
 def unload():
     sh("ipvsadm", "-C")
-    for _ in range(50):
-        if not loaded("ip_vs_mh") or subprocess.run(["rmmod", "ip_vs_mh"]).returncode == 0:
-            return
-        time.sleep(0.2)
-    sh("rmmod", "ip_vs_mh")
+    # The in-tree build beside the C module is ip_vs_mh_rs.ko.
+    for name in ("ip_vs_mh", "ip_vs_mh_rs"):
+        for _ in range(50):
+            if not loaded(name) or subprocess.run(["rmmod", name]).returncode == 0:
+                break
+            time.sleep(0.2)
+        if loaded(name):
+            sh("rmmod", name)
 
 
 def load(impl, index):
@@ -374,6 +380,24 @@ def bench_rebuild(index, function):
                      calls=calls, us_per_call=us)
 
 
+def bench_quiesce(index, function):
+    """A server quiesced (weight 0) and back, the blue-green switch: no
+    input of the table changes (its last weight stays), which C rebuilds
+    for and Rust only compares."""
+    edits = 10 if QUICK else 20
+    for n in (10, 100, 1000):
+        for rep in range(REPS):
+            for impl in alternating(rep):
+                load(impl, index)
+                restore(service_lines(VPORT, [], [1] * n, net="10.2"))
+                svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
+                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {i % 2}"
+                         for i in range(edits)]
+                calls, us = profiled(function, lambda: restore(lines))
+                emit(group="quiesce", M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
+                     calls=calls, us_per_call=us)
+
+
 def main():
     if os.path.exists(RESULTS):
         os.unlink(RESULTS)
@@ -389,7 +413,16 @@ def main():
     sh("modprobe", "ip_vs", "conn_tab_bits=18")
     sh("ipvsadm", "--set", "0", "0", "2")
     pktgen = Pktgen(dst_mac)
-    emit(group="info", kernel=os.uname().release, cpus=os.cpu_count(), reps=REPS)
+    # The table size the Rust module was built with, as it reports it when
+    # loaded without tab_index (the release kernel's Kconfig chose it).
+    unload()
+    sh("dmesg", "-C")
+    sh("insmod", RUST_KO)
+    built = re.search(r"table size (\d+) \(index (\d+)\)", sh("dmesg"))
+    unload()
+    emit(group="info", kernel=os.uname().release, cpus=os.cpu_count(), reps=REPS,
+         rust_module=os.path.basename(RUST_KO),
+         rust_default_index=int(built.group(2)) if built else None)
 
     for index in SIZES if "e2e" in ONLY else ():
         print(f"== end to end, M={SIZES[index]}", flush=True)
@@ -409,6 +442,9 @@ def main():
     for index in SIZES if "rebuild" in ONLY else ():
         print(f"== rebuild, M={SIZES[index]}", flush=True)
         bench_rebuild(index, rebuild_fn)
+    for index in SIZES if "quiesce" in ONLY else ():
+        print(f"== quiesce and unquiesce, M={SIZES[index]}", flush=True)
+        bench_quiesce(index, rebuild_fn)
     unload()
     print("bench: done", flush=True)
     return 0

@@ -58,6 +58,10 @@ def main():
             add(f"table rebuild per destination change ({prof.get('rebuild', 'edit')}), M={m}, N={n}",
                 select("rebuild", M=m, N=n), "us_per_call", "us")
     for m in sizes:
+        for n in sorted({r["N"] for r in select("quiesce", M=m)}):
+            add(f"quiesce or unquiesce a server (weight 0 <-> 1), per change, M={m}, N={n}",
+                select("quiesce", M=m, N=n), "us_per_call", "us")
+    for m in sizes:
         add(f"kernel memory per service (10 destinations), M={m}",
             select("memory", M=m), "bytes_per_service", "bytes")
     # The rate as a cost (time per new connection), so that lower is
@@ -70,7 +74,11 @@ def main():
             select("e2e", M=m), "us_per_conn", "us")
 
     reps = {g: len({r["rep"] for r in rows if r["group"] == g and "rep" in r})
-            for g in ("schedule", "rebuild", "memory", "e2e")}
+            for g in ("schedule", "rebuild", "quiesce", "memory", "e2e")}
+    if info.get("rust_module"):
+        print(f"Rust module: {info['rust_module']} as the kernel tree built it, default table "
+              f"index {info.get('rust_default_index')} (from Kconfig).")
+        print()
     print(f"Guest kernel {info.get('kernel', '?')}, {info.get('cpus', '?')} vCPU(s); each row is "
           f"the median of C and Rust runs taken in turns (runs per side: "
           + ", ".join(f"{g} {n}" for g, n in reps.items()) + ").")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks the Rust ip_vs_mh against the kernel's C ip_vs_mh:
 #   scripts/bench.sh [OUTPUT_DIR]
-# Builds the release kernel if needed, the module against it, and the C mh at
-# the second table size; boots the release kernel once and measures both
+# Builds the release kernel if needed, with the Rust scheduler in its tree
+# (CONFIG_IP_VS_MH_RS, at the table size its Kconfig chose) and the C mh
+# beside it, and the C mh at the other table size; boots the release kernel
+# once and measures both
 # schedulers in that guest run (bench/guest_bench.py); then runs the userspace
 # core benchmark. Prints both tables; the raw results stay in OUTPUT_DIR
 # (default: a directory under the cache).
@@ -14,16 +16,11 @@ mkdir -p "$out"
 "$PROJECT_DIR/scripts/bootstrap.sh"
 kdir=$("$PROJECT_DIR/scripts/build-kernel.sh" release)
 
-# The module is built against the release kernel in a copy of the sources,
-# so the checkout's own build (for the debug kernel) is left alone.
-modsrc=$CACHE_DIR/bench/module-$(basename "$kdir")
-mkdir -p "$modsrc"
-rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*_generated.rs' \
-	"$PROJECT_DIR/Makefile" "$PROJECT_DIR/Kbuild" "$PROJECT_DIR/Kconfig" "$PROJECT_DIR/src" "$modsrc/"
-log "building ip_vs_mh.ko against the release kernel"
-make -s -C "$modsrc" KDIR="$kdir" >&2 || die "building the module against $kdir failed"
-
-export IPVS_MH_KO=$modsrc/ip_vs_mh.ko
+# The Rust scheduler as the release kernel's tree built it (its config
+# builds it in the tree, scripts/intree.sh, beside the C ip_vs_mh module).
+release=$(cat "$kdir/include/config/kernel.release")
+export IPVS_MH_KO=$kdir/modroot/lib/modules/$release/kernel/net/netfilter/ipvs/mh_rs/ip_vs_mh_rs.ko
+[[ -f $IPVS_MH_KO ]] || die "the release kernel has no in-tree Rust ip_vs_mh ($IPVS_MH_KO)"
 export IPVS_MH_KERNEL_TAB_INDEX
 IPVS_MH_KERNEL_TAB_INDEX=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
 # The benchmark compares at M=4093 (index 12) and M=65521 (index 16).

@@ -11,6 +11,20 @@ variant=${1:-debug}
 
 "$PROJECT_DIR/scripts/bootstrap.sh"
 src=$("$PROJECT_DIR/scripts/kernel-source.sh")
+# A variant that builds the Rust scheduler in the tree (CONFIG_IP_VS_MH_RS)
+# builds from a copy of the source with the module linked in
+# (scripts/intree.sh); the copy's path stays, so a later build only redoes
+# what changed.
+intree=
+if grep -q '^CONFIG_IP_VS_MH_RS=' "$PROJECT_DIR/kernel-config/$variant.config"; then
+	intree=$CACHE_DIR/intree/tree-$(basename "$src")
+	if [[ ! -d $intree ]]; then
+		cp -al "$src" "$intree.tmp"
+		mv "$intree.tmp" "$intree"
+	fi
+	"$PROJECT_DIR/scripts/intree.sh" link "$intree"
+	src=$intree
+fi
 
 # KASAN together with Rust needs clang; the release kernel uses GCC like the
 # distributions do.
@@ -23,6 +37,7 @@ make_args=(-C "$src" RUSTC="$KERNEL_RUSTC" BINDGEN=bindgen "${cc_args[@]}")
 fragments=("$PROJECT_DIR/kernel-config/base.config" "$PROJECT_DIR/kernel-config/$variant.config")
 key=$({
 	cat "${fragments[@]}"
+	[[ -z $intree ]] || cat "$PROJECT_DIR/Kconfig"
 	basename "$src"
 	"$KERNEL_RUSTC" --version
 	bindgen --version
@@ -33,7 +48,17 @@ key=$({
 out=$CACHE_DIR/build/$variant-$key
 
 if [[ -f $out/.built ]]; then
-	log "reusing the $variant kernel in $out"
+	if [[ -n $intree ]]; then
+		# The module in the tree follows the checkout: rebuild what changed.
+		log "reusing the $variant kernel in $out; rebuilding its in-tree modules"
+		make "${make_args[@]}" O="$out" -j"$(nproc)" modules >"$out/modules.log" 2>&1 || {
+			tail -n 40 "$out/modules.log" >&2
+			die "rebuilding the in-tree modules failed; full log in $out/modules.log"
+		}
+		make "${make_args[@]}" O="$out" INSTALL_MOD_PATH="$out/modroot" modules_install >/dev/null
+	else
+		log "reusing the $variant kernel in $out"
+	fi
 	echo "$out"
 	exit 0
 fi

@@ -16,9 +16,9 @@
 #                                             tree of that version; OUT defaults
 #                                             to stdout
 #
-# KERNEL_TREE must be clean (link refuses a tree hooked up before). Files of
-# the tree are replaced, never written in place, so a tree of hard links to
-# another stays safe.
+# link wants a clean tree, or one it hooked up before (then it only points
+# the links at this checkout). Files of the tree are replaced, never written
+# in place, so a tree of hard links to another stays safe.
 set -euo pipefail
 PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 die() {
@@ -56,11 +56,17 @@ hook() {
 
 case $mode in
 link)
-	[[ ! -e $tree/$SUBDIR ]] || die "$tree/$SUBDIR exists: the tree is hooked up already"
-	hook "$tree"
-	mkdir -p "$tree/$SUBDIR"
+	if [[ -L $tree/$SUBDIR/Kbuild ]] && grep -qF "$KCONFIG_LINE" "$tree/net/netfilter/ipvs/Kconfig"; then
+		# Hooked up by an earlier link (the kernel build's cached tree):
+		# point the links at this checkout.
+		echo "relinking $tree/$SUBDIR to $PROJECT_DIR" >&2
+	else
+		[[ ! -e $tree/$SUBDIR ]] || die "$tree/$SUBDIR exists and is not a link of this project's"
+		hook "$tree"
+		mkdir -p "$tree/$SUBDIR"
+	fi
 	for f in Kconfig Kbuild src; do
-		ln -s "$PROJECT_DIR/$f" "$tree/$SUBDIR/$f"
+		ln -sfn "$PROJECT_DIR/$f" "$tree/$SUBDIR/$f"
 	done
 	echo "linked $PROJECT_DIR into $tree/$SUBDIR (CONFIG_IP_VS_MH_RS, under IPVS's MH scheduler)" >&2
 	;;

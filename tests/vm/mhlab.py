@@ -134,10 +134,21 @@ class Lab:
     def service(self, af, flags):
         self.af = af
         self.weights = {}
+        self.flags = list(flags)
         self.svc = f"{VIP[4]}:{VPORT}" if af == 4 else f"[{VIP[6]}]:{VPORT}"
         cmd = ["ipvsadm", "-A", "-u", self.svc, "-s", "mh"]
         if flags:
             cmd += ["-b", ",".join(flags)]
+        sh(*cmd)
+
+    def edit(self, scheduler, flags):
+        """ipvsadm -E: another scheduler, or the mh flags."""
+        cmd = ["ipvsadm", "-E", "-u", self.svc, "-s", scheduler]
+        if scheduler == "mh":
+            # No -b: ipvsadm clears the flags.
+            if flags:
+                cmd += ["-b", ",".join(flags)]
+            self.flags = list(flags)
         sh(*cmd)
 
     def add(self, dest, weight):
