@@ -27,12 +27,6 @@ debug_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
 # The in-tree build path: hook-up, patch, kconfig, the module built in the
 # tree (a guest loads it below).
 intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir")
-# The exactness scenario compares with the kernel's own C mh at its table
-# size, and with copies of it rebuilt from the same source at other sizes.
-references=()
-while read -r index ko; do
-	references+=("IPVS_MH_REFERENCE_$index=$ko")
-done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" 8 12 16)
 # The C mh under another module name, so that the Rust one's registration
 # is what IPVS refuses (tests/vm/module.sh).
 renamed() { "$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$1" "$2" | awk '{print $2}'; }
@@ -44,6 +38,13 @@ release=$(cat "$stock/release")
 stock_ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$stock/module" "$stock")
 stock_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$stock/root$(cat "$stock/headers")/.config")
 stock_c_renamed=$(renamed "$stock" "$stock_index")
+# exactness and sequences compare with Debian's own signed C mh at its
+# table size, and with copies of it rebuilt from the same upload's source
+# at every other size.
+references=()
+while read -r index ko; do
+	[[ $index == "$stock_index" ]] || references+=("IPVS_MH_REFERENCE_$index=$ko")
+done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$stock" 8 9 10 11 12 13 14 15 16 17)
 log "operator install paths on Debian's kernel (make debian-install, signing, dkms) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
@@ -52,19 +53,22 @@ stock_modules=$stock/modroot/lib/modules/$release
 # Guests: a kernel and its vCPUs, the scenarios, their settings; the module
 # is installed into updates/ of the guest's modules, as `make install`
 # does. Two guests run at a time (the host has two cores; an idle vCPU
-# costs little). TEST_SCENARIOS runs the scenarios named there in one debug
-# guest instead.
-debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index" "${references[@]}"
+# costs little). TEST_SCENARIOS runs the scenarios named there in one guest
+# instead, on the debug kernel or TEST_KERNEL=stock.
+debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
 	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko" IPVS_MH_INTREE_KO="$intree_ko")
-stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" TEST_EXACTNESS_INDICES="$stock_index"
-	IPVS_MH_C_RENAMED="$stock_c_renamed")
+stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" "${references[@]}"
+	TEST_EXACTNESS_INDICES="8 $stock_index 16" IPVS_MH_C_RENAMED="$stock_c_renamed")
+# The sanitizers' kernel runs what exercises the module's concurrency,
+# lifecycle, failure paths and the daemons; Debian's kernel, four times
+# faster under emulation, the comparisons with C and the balance.
 jobs=(
-	"debug 2|smoke_c_mh exactness faults intree_module"
 	"debug 4|kunit concurrency module lifecycle"
-	"stock 2|module exactness balance"
+	"debug 2|smoke_c_mh faults intree_module keepalived bgp"
+	"stock 2|module exactness balance sequences"
 	"stock 2|lifecycle observe failover"
 )
-[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("debug 4|$TEST_SCENARIOS")
+[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} 4|$TEST_SCENARIOS")
 
 run_job() {
 	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus target ko env

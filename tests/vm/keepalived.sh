@@ -25,8 +25,8 @@ ka_stop() {
 	local pid=${ka_pid[$1]:-}
 	[[ -n $pid ]] || return 0
 	# SIGTERM: keepalived removes its virtual servers on the way out.
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	unset "ka_pid[$1]"
 }
 ka_cleanup() {
@@ -144,7 +144,7 @@ ka_case() {
 	step "$name: rs2 fails dir1's health check, then recovers"
 	t0=$SECONDS
 	kill "${listener_pid[rs2:8081]}"
-	wait "${listener_pid[rs2:8081]}" 2>/dev/null
+	wait "${listener_pid[rs2:8081]}" 2>/dev/null || true
 	if [[ $mode == inhibit ]]; then
 		check "dir1's keepalived sets rs2's weight to 0" ka_wait dir1 "rs4:${WEIGHTS[3]} rs3:${WEIGHTS[2]} rs2:0 rs1:${WEIGHTS[0]}"
 	else
