@@ -365,7 +365,9 @@ def bench_schedule(pktgen, index, function):
                 time.sleep(3)
 
 
-def bench_rebuild(index, function):
+def bench_changes(index, function, group, weight_of_edit):
+    """One destination edited again and again in a service of N; the
+    profiler's average per edit. weight_of_edit(i) is the i-th weight."""
     edits = 10 if QUICK else 20
     for n in (10, 100, 1000):
         for rep in range(REPS):
@@ -373,29 +375,23 @@ def bench_rebuild(index, function):
                 load(impl, index)
                 restore(service_lines(VPORT, [], [1] * n, net="10.2"))
                 svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
-                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {1 + i % 2}"
-                         for i in range(1, edits + 1)]
+                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {weight_of_edit(i)}"
+                         for i in range(edits)]
                 calls, us = profiled(function, lambda: restore(lines))
-                emit(group="rebuild", M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
+                emit(group=group, M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
                      calls=calls, us_per_call=us)
+
+
+def bench_rebuild(index, function):
+    """A weight 1 <-> 2: the table changes; both rebuild."""
+    bench_changes(index, function, "rebuild", lambda i: 2 - i % 2)
 
 
 def bench_quiesce(index, function):
     """A server quiesced (weight 0) and back, the blue-green switch: no
     input of the table changes (its last weight stays), which C rebuilds
     for and Rust only compares."""
-    edits = 10 if QUICK else 20
-    for n in (10, 100, 1000):
-        for rep in range(REPS):
-            for impl in alternating(rep):
-                load(impl, index)
-                restore(service_lines(VPORT, [], [1] * n, net="10.2"))
-                svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
-                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {i % 2}"
-                         for i in range(edits)]
-                calls, us = profiled(function, lambda: restore(lines))
-                emit(group="quiesce", M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
-                     calls=calls, us_per_call=us)
+    bench_changes(index, function, "quiesce", lambda i: i % 2)
 
 
 def main():

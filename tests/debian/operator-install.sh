@@ -16,23 +16,7 @@
 # installs into copies of it, so modprobe's choice can be checked).
 set -uo pipefail
 project=$1 release=$2 stock=$3
-failures=0
-step() { printf '\n== %s\n' "$*"; }
-pass() { printf 'ok   %s\n' "$*"; }
-fail() {
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-refuse() {
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then fail "$what (was accepted)"; else pass "$what"; fi
-}
+source "$project/tests/checks.sh"
 
 # An operator's clone of the project (the checkout stays as it is).
 src=/tmp/ip-vs-mh-rs
@@ -130,8 +114,4 @@ check "then modprobe resolves ip_vs_mh to Debian's C module again" \
 	bash -c "modprobe -S $release --show-depends ip_vs_mh | tail -n 1 | grep -q kernel/net/netfilter/ipvs/ip_vs_mh.ko"
 unstage_modules
 
-if ((failures)); then
-	printf '\n%d check(s) failed in %s\n' "$failures" "$(basename "$0")"
-	exit 1
-fi
-printf '\nall checks passed in %s\n' "$(basename "$0")"
+finish

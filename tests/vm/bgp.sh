@@ -96,14 +96,9 @@ bgp_wait() {
 both_established() { bgp_established dir1 && bgp_established dir2; }
 
 step "setup: Rust mh, router and two directors with BIRD, four real servers (DR)"
-reset_ipvs
 check "BIRD is installed" test -x /usr/sbin/bird
-check "load the Rust ip_vs_mh" load_rust_mh
-check "the mh scheduler is the Rust module" fo_rust_mh
-((failures == 0)) || finish
-fo_topology
+fo_setup
 for k in 1 2; do
-	ip netns exec "dir$k" sysctl -qw net.ipv4.vs.sloppy_tcp=1
 	check "dir$k: service and real servers" fo_service "dir$k" mh-port,mh-fallback 1 2 3 4
 done
 check "both directors have the same real servers and weights" fo_same "$(fo_dests dir1)" "$(fo_dests dir2)"

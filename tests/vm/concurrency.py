@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from mhlab import HERE, RUST_KO, Lab, check, loaded, sh, status
+from mhlab import HERE, RUST_KO, Lab, check, conns, loaded, sh, status
 
 VIEW = "/sys/kernel/debug/ip_vs_mh/tables"
 SEED = int(os.environ.get("TEST_SEED", "20261201"))
@@ -185,18 +185,6 @@ while not os.path.exists({stop!r}):
 open({out!r}, "w").write(f"{{reads}} {{bad}}\\n")
 """
     return subprocess.Popen(pinned(3, "python3", "-c", script))
-
-
-def conns():
-    """{(client addr, port): real server}."""
-    result = {}
-    for line in sh("ipvsadm", "-Lnc").stdout.splitlines()[2:]:
-        parts = line.split()
-        if len(parts) < 6:
-            continue
-        addr, port = parts[3].rsplit(":", 1)
-        result[(str(ipaddress.ip_address(addr.strip("[]"))), int(port))] = parts[5]
-    return result
 
 
 def percpu():

@@ -45,18 +45,9 @@ fo_case() {
 }
 
 step "setup: Rust mh, router, two directors, four real servers (DR)"
-reset_ipvs
-check "load the Rust ip_vs_mh" load_rust_mh
-check "the mh scheduler is the Rust module" fo_rust_mh
-((failures == 0)) || finish
-fo_topology
-for k in 1 2; do
-	ip netns exec "dir$k" sysctl -qw net.ipv4.vs.sloppy_tcp=1
-done
+fo_setup
 check "router: custom multipath hash" fo_sysctl_is router net.ipv4.fib_multipath_hash_policy 3
 check "router: multipath hash on the 5-tuple (fields 0x37)" fo_sysctl_is router net.ipv4.fib_multipath_hash_fields 55
-check "dir1: sloppy_tcp" fo_sysctl_is dir1 net.ipv4.vs.sloppy_tcp 1
-check "dir2: sloppy_tcp" fo_sysctl_is dir2 net.ipv4.vs.sloppy_tcp 1
 
 fo_case "same order" mh-port,mh-fallback "1 2 3 4" "1 2 3 4" 30000 none
 fo_case "different orders, no flag-3" mh-port,mh-fallback "1 2 3 4" "4 3 2 1" 31000 some

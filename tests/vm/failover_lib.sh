@@ -107,6 +107,27 @@ fo_topology() {
 	done
 }
 
+# fo_sloppy: both directors schedule mid-connection packets (sloppy_tcp),
+# as a director taking over another's connections must.
+fo_sloppy() {
+	local k
+	for k in 1 2; do
+		ip netns exec "dir$k" sysctl -qw net.ipv4.vs.sloppy_tcp=1
+		check "dir$k: sloppy_tcp" fo_sysctl_is "dir$k" net.ipv4.vs.sloppy_tcp 1
+	done
+}
+
+# fo_setup [PORT...]: the Rust mh loaded, the topology (fo_topology PORT...),
+# sloppy_tcp on both directors.
+fo_setup() {
+	reset_ipvs
+	check "load the Rust ip_vs_mh" load_rust_mh
+	check "the mh scheduler is the Rust module" fo_rust_mh
+	((failures == 0)) || finish
+	fo_topology "$@"
+	fo_sloppy
+}
+
 # fo_listen RS PORT: RS answers on PORT (its pid in listener_pid[RS:PORT]).
 declare -A listener_pid
 fo_listen() {

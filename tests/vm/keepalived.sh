@@ -219,10 +219,7 @@ reset_ipvs
 modprobe ip_vs
 check "keepalived is installed" test -x /usr/sbin/keepalived
 fo_topology 8081 8082
-for k in 1 2; do
-	ip netns exec "dir$k" sysctl -qw net.ipv4.vs.sloppy_tcp=1
-done
-check "dir1: sloppy_tcp" fo_sysctl_is dir1 net.ipv4.vs.sloppy_tcp 1
+fo_sloppy
 
 ka_case "list order, removal" "" removal differ yes 33000
 ka_case "canonical_order=1, removal" "canonical_order=1" removal equal yes 34000

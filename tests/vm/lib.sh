@@ -6,32 +6,7 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT_DIR=$(cd "$TESTS_DIR/../.." && pwd)
 RUST_KO=${IPVS_MH_KO:-$PROJECT_DIR/ip_vs_mh.ko}
 
-failures=0
-step() { printf '\n== %s\n' "$*"; }
-pass() { printf 'ok   %s\n' "$*"; }
-fail() {
-	printf 'FAIL %s\n' "$*"
-	failures=$((failures + 1))
-}
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# refuse DESCRIPTION COMMAND...: passes when COMMAND fails.
-refuse() {
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then fail "$what (was accepted)"; else pass "$what"; fi
-}
-finish() {
-	if ((failures)); then
-		printf '\n%d check(s) failed in %s\n' "$failures" "$(basename "$0")"
-		exit 1
-	fi
-	printf '\nall checks passed in %s\n' "$(basename "$0")"
-}
+source "$TESTS_DIR/../checks.sh"
 
 # Flow-list predicates (input: client_flows output in $1).
 all_answered() { [[ -n $1 ]] && ! grep -qv ' rs[0-9]*$' <<<"$1"; }

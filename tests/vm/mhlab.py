@@ -201,23 +201,23 @@ class Lab:
         finally:
             os.unlink(f.name)
 
-    def conns(self):
-        """{(client addr, client port): real server "addr:port"}."""
-        result = {}
-        for line in sh("ipvsadm", "-Lnc").stdout.splitlines()[2:]:
-            parts = line.split()
-            if len(parts) < 6:
-                continue
-            addr, port = parts[3].rsplit(":", 1)
-            addr = addr.strip("[]")
-            result[(str(ipaddress.ip_address(addr)), int(port))] = parts[5]
-        return result
-
     def schedule(self, flows):
         """Sends the flows and returns each one's real server (None: none)."""
         self.send(flows)
-        seen = self.conns()
+        seen = conns()
         return [seen.get((str(ipaddress.ip_address(a)), p)) for a, p in flows]
+
+
+def conns():
+    """IPVS's connections: {(client addr, client port): real server "addr:port"}."""
+    result = {}
+    for line in sh("ipvsadm", "-Lnc").stdout.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) < 6:
+            continue
+        addr, port = parts[3].rsplit(":", 1)
+        result[(str(ipaddress.ip_address(addr.strip("[]"))), int(port))] = parts[5]
+    return result
 
 
 def random_flows(rng, af, count, port_base=None):
