@@ -72,12 +72,13 @@ make "${make_args[@]}" O="$out" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${fragments[@]}" >/dev/null
 make "${make_args[@]}" O="$out" olddefconfig >/dev/null
 
-# Every option the fragments ask for must have survived olddefconfig.
+# Every option the fragments ask for must have survived olddefconfig; as
+# in merge_config.sh, a later fragment's value of an option wins.
 missing=()
 while IFS= read -r line; do
 	[[ $line =~ ^(CONFIG_[A-Z0-9_]+)=(.*)$ ]] || continue
 	grep -qxF "$line" "$out/.config" || missing+=("$line (got: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$out/.config" || echo unset))")
-done < <(cat "${fragments[@]}")
+done < <(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | tac | awk -F= '!seen[$1]++')
 if ((${#missing[@]})); then
 	printf '  %s\n' "${missing[@]}" >&2
 	die "the $variant config could not enable the options above (a dependency is missing)"
