@@ -54,7 +54,7 @@ stock_modules=$stock/modroot/lib/modules/$release
 # is installed into updates/ of the guest's modules, as `make install`
 # does. Two guests run at a time (the host has two cores; an idle vCPU
 # costs little). TEST_SCENARIOS runs the scenarios named there in one guest
-# instead, on the debug kernel or TEST_KERNEL=stock.
+# instead, on the debug kernel or TEST_KERNEL=stock, with TEST_CPUS vCPUs (4).
 debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
 	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko" IPVS_MH_INTREE_KO="$intree_ko")
 stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" "${references[@]}"
@@ -68,7 +68,7 @@ jobs=(
 	"stock 2|module exactness balance sequences"
 	"stock 2|lifecycle observe failover"
 )
-[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} 4|$TEST_SCENARIOS")
+[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
 
 run_job() {
 	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus target ko env
@@ -80,9 +80,20 @@ run_job() {
 	fi
 	# shellcheck disable=SC2086 # a job's scenarios are a list of names
 	env "${env[@]}" "$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus "$cpus" \
-		--timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 | sed -u "s/^/[vm$((i + 1)) $kind] /"
+		--timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 |
+		sed -u "s/^/[vm$((i + 1)) $kind] /" | tee "$guest_logs/vm$((i + 1))"
 	return "${PIPESTATUS[0]}"
 }
+
+# A failed guest's failing checks and errors, again: two guests' consoles
+# interleave, and a CI log may keep only its tail.
+failure_digest() {
+	tr -d '\r' <"$guest_logs/$1" |
+		grep -E '\| (FAIL |######## (FAILED|[a-z_]+$))|\] error: |\| Traceback|\|   File |Error: |BUG:|WARNING:' |
+		head -n 60 >&2 || true
+}
+guest_logs=$(mktemp -d)
+trap 'rm -rf "$guest_logs"' EXIT
 
 log "scenarios in ${#jobs[@]} guest(s), 2 at a time: $(printf '[%s] ' "${jobs[@]}")"
 declare -A job_of=()
@@ -102,6 +113,10 @@ while ((next < ${#jobs[@]} || ${#job_of[@]})); do
 		log "guest vm$((i + 1)) failed: ${jobs[$i]}"
 		failed+=("vm$((i + 1))")
 	fi
+done
+for vm in "${failed[@]}"; do
+	log "what failed in $vm:"
+	failure_digest "$vm"
 done
 ((${#failed[@]} == 0)) || die "scenarios failed in ${failed[*]} (see the [vmN] lines above)"
 log "all tests passed in $((SECONDS - start))s"
