@@ -22,6 +22,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 from mhlab import HERE, RUST_KO, Lab, check, conns, loaded, sh, status
@@ -208,8 +209,9 @@ def flows_of(name, marks, seen):
 
 
 def main():
-    tmp = "/tmp/concurrency"
-    os.makedirs(tmp, exist_ok=True)
+    # This run's files (its stop marks among them): a guest may run the
+    # scenario more than once.
+    tmp = tempfile.mkdtemp(prefix="concurrency.", dir="/tmp")
     check(cpus() >= 4, f"the guest has {cpus()} CPUs (4 asked for)")
     if cpus() < 4:
         return status()

@@ -185,6 +185,23 @@ fo_dests() {
 }
 # Packets the director's service has received so far.
 fo_inpkts() { ip netns exec "$1" ipvsadm -Ln --stats --exact | awk -v vip="$VIP:80" '$1 == "TCP" && $2 == vip { print $4 }'; }
+# The same once it is final. IPVS's estimator folds the per-CPU counters
+# into what ipvsadm reads only every 2 s (ip_vs_est.c), so a value counts
+# as final once it has stood still for 5 s; at most 30 s.
+fo_inpkts_settled() {
+	local last now still=0 i
+	last=$(fo_inpkts "$1")
+	for ((i = 0; i < 60 && still < 10; i++)); do
+		sleep 0.5
+		now=$(fo_inpkts "$1")
+		if [[ $now == "$last" ]]; then
+			still=$((still + 1))
+		else
+			still=0 last=$now
+		fi
+	done
+	echo "$last"
+}
 # "<client port> <real server>" for each IPVS connection of this case's
 # client ports on DIRECTOR.
 fo_conns() {

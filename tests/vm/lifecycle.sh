@@ -4,6 +4,8 @@ source "$(dirname "$0")/lib.sh"
 VIP=10.0.0.100
 CYCLES=${TEST_LIFECYCLE_CYCLES:-50}
 CHURN=${TEST_CHURN_CHANGES:-1000}
+# This run's files: a guest may run the scenario more than once.
+WORK=$(mktemp -d /tmp/lifecycle.XXXXXX)
 
 step "$CYCLES insmod/rmmod cycles, each with a service"
 reset_ipvs
@@ -35,16 +37,16 @@ for k in 1 2 3 4; do ipvsadm -a -t $VIP:80 -r 10.0.1.$k:80 -m -w 10; done
 # Traffic: new connections all along, from changing source ports.
 (
 	base=20000
-	while [[ ! -e /tmp/churn-done ]]; do
+	while [[ ! -e "$WORK/churn-done" ]]; do
 		client_flows $VIP 80 50 $base
 		base=$((base + 50))
 		((base > 60000)) && base=20000
 	done
-) >/tmp/churn-flows &
+) >"$WORK/churn-flows" &
 traffic=$!
 # One ipvsadm process applies the changes (ipvsadm -R reads commands), so
 # the rebuilds come back to back. rs1 stays in the service throughout.
-python3 - "$CHURN" >/tmp/churn-cmds <<'PY'
+python3 - "$CHURN" >"$WORK/churn-cmds" <<'PY'
 import random, sys
 rng = random.Random(7)
 present = {2, 3, 4}
@@ -59,13 +61,13 @@ for _ in range(int(sys.argv[1])):
     if rng.random() < 0.1:
         print(f"-e -t 10.0.0.100:80 -r 10.0.1.1:80 -m -w {rng.randrange(1, 20)}")
 PY
-changes=$(wc -l </tmp/churn-cmds)
+changes=$(wc -l <"$WORK/churn-cmds")
 t0=$SECONDS
-check "$changes changes applied with ipvsadm -R" ipvsadm -R </tmp/churn-cmds
+check "$changes changes applied with ipvsadm -R" ipvsadm -R <"$WORK/churn-cmds"
 echo "applied in $((SECONDS - t0))s"
-touch /tmp/churn-done
+touch "$WORK/churn-done"
 wait "$traffic" || true
-flows=$(cat /tmp/churn-flows)
+flows=$(cat "$WORK/churn-flows")
 echo "$(wc -l <<<"$flows") connections during the churn: $(awk '{print $2}' <<<"$flows" | sort | uniq -c | tr '\n' ' ')"
 check "connections ran during the churn" test "$(wc -l <<<"$flows")" -ge 50
 # A connection opening while the churn deletes its real server is dropped
@@ -84,21 +86,21 @@ ipvsadm -Ln
 step "switch a busy service between mh and rr 10 times"
 (
 	base=20000
-	while [[ ! -e /tmp/switch-done ]]; do
+	while [[ ! -e "$WORK/switch-done" ]]; do
 		client_flows $VIP 80 20 $base
 		base=$((base + 20))
 		((base > 60000)) && base=20000
 	done
-) >/tmp/switch-flows &
+) >"$WORK/switch-flows" &
 traffic=$!
 ok=0
 for ((i = 0; i < 10; i++)); do
 	ipvsadm -E -t $VIP:80 -s rr && ipvsadm -E -t $VIP:80 -s mh -b mh-port,mh-fallback && ok=$((ok + 1))
 done
-touch /tmp/switch-done
+touch "$WORK/switch-done"
 wait "$traffic" || true
 check "10 switches mh -> rr -> mh" test "$ok" -eq 10
-flows=$(cat /tmp/switch-flows)
+flows=$(cat "$WORK/switch-flows")
 # While -E swaps schedulers, IPVS runs with none bound for one RCU grace
 # period (ip_vs_edit_service) and refuses new connections with an ICMP
 # error: that is the kernel's behaviour for any scheduler, so refusals are
@@ -113,4 +115,5 @@ refuse "rmmod refused while the service uses mh" rmmod ip_vs_mh
 ipvsadm -D -t $VIP:80
 teardown_topology
 check "rmmod" rmmod ip_vs_mh
+rm -rf "$WORK"
 finish
