@@ -180,11 +180,9 @@ impl<'a> LockedService<'a> {
     /// The destinations in the service's list order: newest first, since
     /// IPVS adds each at the head.
     pub(super) fn destinations(&self) -> impl Iterator<Item = &'a Dest> {
-        // SAFETY: The list head is initialised when the service is created;
-        // IPVS adds and removes destinations only under the mutex, which we
-        // hold for `'a`, so neither the list nor its links change; every
-        // entry is a `struct ip_vs_dest` linked by `n_list`, and `Dest` is a
-        // transparent wrapper of it.
+        // SAFETY: The head is initialised with the service, and IPVS links
+        // and unlinks entries (`ip_vs_dest`s by `n_list`; `Dest` is their
+        // transparent wrapper) only under the mutex we hold for `'a`.
         let list = unsafe {
             clist_create!(
                 &raw mut (*self.svc.as_ptr()).destinations,
