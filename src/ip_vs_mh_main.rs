@@ -5,8 +5,8 @@
 //! A drop-in replacement for the in-tree C `ip_vs_mh`: the same scheduler
 //! name and flags, and the same real server for every packet. Layout:
 //!
-//! - [`maglev`]: the hashing core, pure and shared with userspace (public:
-//!   its whole API is used, by the module, by `mh-tool` or by the tests);
+//! - [`maglev`]: the hashing core, pure and shared with userspace (its
+//!   kernel face only: the module compiles what it calls);
 //! - [`mh`]: the scheduler's logic, safe Rust;
 //! - [`ipvs`]: the thin adapter to IPVS, where all `unsafe` code lives.
 
@@ -19,7 +19,13 @@ mod ipvs;
 // Test builds only (`make IP_VS_MH_RS_KUNIT=y`).
 #[cfg(ip_vs_mh_kunit)]
 mod kunit;
-pub mod maglev;
+// The core's items are `pub` for its userspace users (mh-tool, the tests),
+// which include the same files as a public module.
+#[expect(unreachable_pub)]
+// A test build compiles the core's full face (`maglev_full`) for the KUnit
+// suite, which uses only part of it.
+#[cfg_attr(ip_vs_mh_kunit, expect(dead_code, unused_imports))]
+mod maglev;
 mod mh;
 
 mod build_config {
@@ -84,12 +90,13 @@ impl kernel::InPlaceModule for MhModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             scheduler <- Scope::dir(
-                ipvs::Registration::new(module, scheduler_from_parameters()?),
+                ipvs::Registration::new(module, mh::NAME, scheduler_from_parameters()?),
                 c"ip_vs_mh",
                 |reg, dir| {
                     let size = reg.scheduler().size();
                     pr_info!(
-                        "Maglev hashing scheduler mh registered: table size {} (index {}), {} order\n",
+                        "Maglev hashing scheduler {} registered: table size {} (index {}), {} order\n",
+                        reg.name().to_str().unwrap_or("?"),
                         size.slots(),
                         size.index(),
                         if reg.scheduler().canonical_order() { "canonical" } else { "list" }

@@ -16,9 +16,14 @@ mod tests {
         self,
         Addr,
         Availability,
+        Cursor,
         Dest,
-        DestState,
         HashKey,
+        Layout,
+        Owners,
+        Permutation,
+        Populated,
+        Scratch,
         Slot,
         TableSize, //
     };
@@ -33,14 +38,61 @@ mod tests {
     /// A table of `dests` at `size`, in the kernel's memory.
     struct Built {
         slots: KVVec<u16>,
-        states: KVec<DestState>,
+        last_weights: KVec<i32>,
+        built: Populated,
+    }
+
+    impl Built {
+        /// Slots per destination.
+        fn counts(&self) -> Result<KVec<u32>> {
+            let mut counts = KVec::from_elem(0, self.last_weights.len(), GFP_KERNEL)?;
+            maglev::count_slots(&self.slots, &mut counts);
+            Ok(counts)
+        }
+
+        fn turns(&self, dest: usize) -> u32 {
+            maglev::turns(self.last_weights[dest], self.built.weights)
+        }
+
+        fn owners(&self) -> Owners<'_> {
+            Owners {
+                built: self.built,
+                last_weights: &self.last_weights,
+            }
+        }
     }
 
     fn build(size: TableSize, dests: &[Dest]) -> Result<Built> {
+        let n = dests.len();
+        let mut items = KVec::with_capacity(n, GFP_KERNEL)?;
+        items.extend_from_slice(dests, GFP_KERNEL)?;
+        let mut perms = KVec::from_elem(Permutation::default(), n, GFP_KERNEL)?;
+        let mut last_weights = KVec::from_elem(0, n, GFP_KERNEL)?;
+        let mut cursors = KVec::from_elem(Cursor::default(), n, GFP_KERNEL)?;
+        let mut taken = KVec::from_elem(0, maglev::taken_words(size), GFP_KERNEL)?;
         let mut slots = KVVec::from_elem(u16::EMPTY, size.slots() as usize, GFP_KERNEL)?;
-        let mut states = KVec::from_elem(DestState::default(), dests.len(), GFP_KERNEL)?;
-        maglev::populate(size, dests, &mut states, &mut slots).map_err(|_| EINVAL)?;
-        Ok(Built { slots, states })
+        let built = maglev::build(
+            size,
+            false,
+            &mut items,
+            |d| *d,
+            |_| None,
+            Layout {
+                perms: &mut perms,
+                last_weights: &mut last_weights,
+                scratch: Scratch {
+                    cursors: &mut cursors,
+                    taken: &mut taken,
+                },
+                slots: &mut slots,
+            },
+        )
+        .map_err(|_| EINVAL)?;
+        Ok(Built {
+            slots,
+            last_weights,
+            built,
+        })
     }
 
     /// `n` IPv4 destinations 10.0.x.y:80 with the given last weights.
@@ -100,8 +152,6 @@ mod tests {
         // 4093 = 682 rounds of 6 slots and one slot more.
         let size = TableSize::new(12).map_err(|_| EINVAL)?;
         let t = build(size, &dests(&[1, 2, 3])?)?;
-        let slots = [t.states[0].slots, t.states[1].slots, t.states[2].slots];
-        assert_eq!(slots, [683, 1364, 2046]);
         assert!(!t.slots.contains(&u16::EMPTY));
         let mut counts = [0u32; 3];
         assert_eq!(maglev::count_slots(&t.slots, &mut counts), 0);
@@ -114,14 +164,11 @@ mod tests {
         let ten = dests(&[7; 10])?;
         for index in TableSize::MIN_INDEX..=TableSize::MAX_INDEX {
             let size = TableSize::new(index).map_err(|_| EINVAL)?;
-            let t = build(size, &ten)?;
-            let lo = t.states.iter().map(|st| st.slots).min().unwrap_or(0);
-            let hi = t.states.iter().map(|st| st.slots).max().unwrap_or(0);
+            let counts = build(size, &ten)?.counts()?;
+            let lo = counts.iter().copied().min().unwrap_or(0);
+            let hi = counts.iter().copied().max().unwrap_or(0);
             assert!(hi - lo <= 1);
-            assert_eq!(
-                t.states.iter().map(|st| st.slots).sum::<u32>(),
-                size.slots()
-            );
+            assert_eq!(counts.iter().sum::<u32>(), size.slots());
         }
         Ok(())
     }
@@ -132,20 +179,13 @@ mod tests {
         // table: gcd 1, a shift of 31 - 8 bits, no arithmetic overflow.
         let size = TableSize::new(17).map_err(|_| EINVAL)?;
         let d = dests(&[i32::MAX, 1, 0, -1])?;
-        let w = maglev::weights(&d[..], size);
+        let w = maglev::weights(&[i32::MAX, 1, 0, -1], size);
         assert_eq!((w.gcd, w.rshift), (1, 31 - size.bits()));
         let t = build(size, &d)?;
         // Turns 255 and 1: 511 rounds of 256 slots, then 255 more for the
         // first (the numbers C and mh-tool give).
-        let turns = [t.states[0].turns, t.states[1].turns];
-        assert_eq!(turns, [255, 1]);
-        let slots = [
-            t.states[0].slots,
-            t.states[1].slots,
-            t.states[2].slots,
-            t.states[3].slots,
-        ];
-        assert_eq!(slots, [130_560, 511, 0, 0]);
+        assert_eq!([t.turns(0), t.turns(1)], [255, 1]);
+        assert_eq!(t.counts()?[..], [130_560, 511, 0, 0]);
         for n in [0, 1, size.slots() - 1, size.slots(), u32::MAX] {
             assert_eq!(size.modulus().rem(n), n % size.slots());
         }
@@ -162,8 +202,8 @@ mod tests {
         let (mut none, mut moved) = (0, 0);
         for i in 0..2000u32 {
             let addr = Addr::V4((0xc000_0200 + i).to_be_bytes());
-            let plain = maglev::lookup(&t.slots, size, &t.states, &addr, 0, false, &quiesced);
-            let fallback = maglev::lookup(&t.slots, size, &t.states, &addr, 0, true, &quiesced);
+            let plain = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, false, &quiesced);
+            let fallback = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, true, &quiesced);
             assert!(fallback.is_some() && fallback != Some(2));
             match plain {
                 Some(p) => assert_eq!(fallback, Some(p)),
@@ -172,7 +212,7 @@ mod tests {
                     moved += usize::from(fallback.is_some());
                 }
             }
-            let all_out = maglev::lookup(&t.slots, size, &t.states, &addr, 0, true, &nothing);
+            let all_out = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, true, &nothing);
             assert!(all_out.is_none());
         }
         // About a quarter of the clients were on the quiesced server.
@@ -205,10 +245,15 @@ mod tests {
         let size = TableSize::DEFAULT;
         // More destinations than slots, and buffers of the wrong length:
         // errors, nothing written, no panic.
-        let mut states = [DestState::default(); 2];
+        let perms = [Permutation::new(size, &EXAMPLE_V4[0].addr, 80); 2];
+        let mut cursors = [Cursor::default(); 2];
+        let mut taken = [0u64; 1];
         let mut short = [u16::EMPTY; 3];
-        let two = [EXAMPLE_V4[0], EXAMPLE_V4[1]];
-        assert!(maglev::populate(size, &two, &mut states, &mut short).is_err());
+        let scratch = Scratch {
+            cursors: &mut cursors,
+            taken: &mut taken,
+        };
+        assert!(maglev::populate(size, &perms, &[1, 1], scratch, &mut short).is_err());
         assert!(short.iter().all(|&s| s == u16::EMPTY));
         // An allocation the kernel cannot satisfy is an error, not an oops.
         let huge = KVVec::<u64>::with_capacity(usize::MAX / 16, GFP_KERNEL | __GFP_NOWARN);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Compiles the C model of the in-tree scheduler (the test oracle and
-//! benchmark baseline) at -O2, like the kernel.
+//! benchmark baseline) at -O2, like the kernel, and the shared core
+//! (src/maglev/) with its full face and allocating helpers (see
+//! src/maglev/mod.rs).
 //!
 //! The object is linked by path under a name that ends neither in `.o` nor
 //! in `.a`: the module's `make clean` (kbuild, run from the repository
@@ -12,6 +14,10 @@
 use std::path::PathBuf;
 
 fn main() {
+    println!("cargo::rustc-check-cfg=cfg(maglev_full)");
+    println!("cargo::rustc-check-cfg=cfg(maglev_alloc)");
+    println!("cargo::rustc-cfg=maglev_full");
+    println!("cargo::rustc-cfg=maglev_alloc");
     println!("cargo:rerun-if-changed=oracle/mh_model.c");
     println!("cargo:rerun-if-changed=oracle/mh_model.h");
     let objects = cc::Build::new()

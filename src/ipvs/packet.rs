@@ -19,8 +19,8 @@ use core::ptr::NonNull;
 /// # Invariants
 ///
 /// `skb` and `iph` point to the live packet and header that IPVS passed to
-/// `schedule`, for `'a`, the duration of that call; the packet is this
-/// CPU's for that time (its length and data pointers do not change).
+/// `schedule`, for `'a`, the duration of that call; the caller owns the
+/// packet for that time, so its length and data pointers do not change.
 pub(crate) struct Packet<'a> {
     skb: NonNull<bindings::sk_buff>,
     iph: &'a bindings::ip_vs_iphdr,
@@ -83,7 +83,7 @@ impl<'a> Packet<'a> {
     #[inline(always)]
     fn ports(&self, start: u32) -> Option<[u16; 2]> {
         let skb = self.skb.as_ptr();
-        // SAFETY: By the type invariant the packet is live and this CPU's
+        // SAFETY: By the type invariant the packet is live and its caller's
         // for the call: `len`, `data_len` and `data` do not change under us.
         let (len, data_len, data) = unsafe { ((*skb).len, (*skb).data_len, (*skb).data) };
         // `skb_headlen()`: the bytes in the linear area.

@@ -3,18 +3,19 @@
 //! Heap objects that RCU readers find through a published pointer
 //! (`svc->sched_data`), freed only after a grace period.
 //!
-//! An object is an [`RcuBox`] while it is being built, a published raw
-//! pointer while it is in force, and a [`Retired`] once it has been
-//! unpublished and only readers that started earlier may still see it.
-//! Borrows of a published object are tied to a [`ReadSide`] (an RCU
-//! read-side critical section) or to the writer's lock (see
-//! [`super::service::SchedData`]), so no borrow can outlive what keeps the
-//! object alive.
+//! An object's memory is first [`Reserved`] (so that the step that fills it
+//! cannot fail), then it is an [`RcuBox`], a published raw pointer while it
+//! is in force, and a [`Retired`] once it has been unpublished and only
+//! readers that started earlier may still see it. Borrows of a published
+//! object are tied to a [`ReadSide`] (an RCU read-side critical section) or
+//! to the writer's lock (see [`super::locked::SchedData`]), so no borrow
+//! can outlive what keeps the object alive.
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
 use core::{
     marker::PhantomData,
+    mem::MaybeUninit,
     ptr::NonNull, //
 };
 use kernel::{
@@ -33,19 +34,31 @@ struct Inner<T> {
     value: T,
 }
 
+/// Heap memory for a `T` that will be published to RCU readers.
+pub(super) struct Reserved<T: Send + Sync>(KBox<MaybeUninit<Inner<T>>>);
+
+impl<T: Send + Sync> Reserved<T> {
+    /// Allocates the memory.
+    pub(super) fn new() -> Result<Self> {
+        Ok(Self(KBox::new_uninit(GFP_KERNEL)?))
+    }
+
+    /// Moves `value` into the memory; cannot fail.
+    pub(super) fn init(self, value: T) -> RcuBox<T> {
+        RcuBox(KBox::write(
+            self.0,
+            Inner {
+                head: Opaque::uninit(),
+                value,
+            },
+        ))
+    }
+}
+
 /// A `T` on the heap that can be published to RCU readers.
 pub(super) struct RcuBox<T: Send + Sync>(KBox<Inner<T>>);
 
 impl<T: Send + Sync> RcuBox<T> {
-    /// Moves `value` to the heap.
-    pub(super) fn new(value: T) -> Result<Self> {
-        let inner = Inner {
-            head: Opaque::uninit(),
-            value,
-        };
-        Ok(Self(KBox::new(inner, GFP_KERNEL)?))
-    }
-
     /// Gives up ownership for publication: the pointer is what readers load.
     pub(super) fn into_raw(self) -> *mut c_void {
         KBox::into_raw(self.0).cast()
@@ -56,7 +69,8 @@ impl<T: Send + Sync> RcuBox<T> {
 /// section for `'a`; borrows of published objects are tied to it.
 pub(super) struct ReadSide<'a> {
     _section: PhantomData<&'a ()>,
-    // A read-side section belongs to the CPU that entered it.
+    // A read-side section is the current task's: the proof must not move
+    // to another thread.
     _not_send: NotThreadSafe,
 }
 
@@ -74,7 +88,9 @@ impl<'a> ReadSide<'a> {
     /// # Safety
     ///
     /// The caller must be inside an RCU read-side critical section that
-    /// lasts at least `'a` (IPVS calls `schedule` inside one).
+    /// lasts at least `'a` (IPVS calls `schedule` inside one, in softirq
+    /// context for forwarded packets and in process context for locally
+    /// generated ones).
     pub(super) unsafe fn assume() -> Self {
         Self {
             _section: PhantomData,
@@ -112,13 +128,15 @@ pub(super) unsafe fn borrow_locked<'a, T: Send + Sync>(ptr: *mut c_void) -> Opti
 }
 
 /// An object that has been unpublished: readers that loaded the pointer
-/// before may still be using it, so it is only read until
-/// [`Retired::drop_after_grace_period`] hands it to RCU.
+/// before may still be using it, so nothing but [`Retired::retire`] may be
+/// done with it, which frees it after a grace period. It gives out no
+/// reference that could outlive that.
 ///
 /// # Invariants
 ///
 /// `inner` came from [`RcuBox::into_raw`], is no longer published, and is
 /// owned by this value (nobody else frees it).
+#[must_use = "an unpublished object must be retired, or it leaks"]
 pub(super) struct Retired<T: Send + Sync> {
     inner: NonNull<Inner<T>>,
 }
@@ -135,18 +153,16 @@ impl<T: Send + Sync> Retired<T> {
         Self { inner: ptr.cast() }
     }
 
-    /// The value, shared with the readers that may still see it.
-    pub(super) fn get(&self) -> &T {
-        // SAFETY: By the type invariant `inner` is live until it is given
-        // to RCU, which consumes `self`.
-        unsafe { &(*self.inner.as_ptr()).value }
-    }
-
-    /// Frees the object once every RCU reader that may still see it is
-    /// done. `T`'s drop then runs in the RCU callback, in softirq context:
-    /// it must neither sleep nor take locks that sleep.
-    pub(super) fn drop_after_grace_period(self) {
+    /// Lets `last_look` see the object once more (the owner's last chance
+    /// to give up what it holds, while readers may still be using it), and
+    /// frees it once every RCU reader that may still see it is done. `T`'s
+    /// drop then runs in the RCU callback, in softirq context: it must
+    /// neither sleep nor take locks that sleep.
+    pub(super) fn retire(self, last_look: impl FnOnce(&T)) {
         let inner = self.inner.as_ptr();
+        // SAFETY: By the type invariant we own `inner` and it is live until
+        // it is handed to RCU below; the borrow cannot leave the closure.
+        last_look(unsafe { &(*inner).value });
         // SAFETY: By the type invariant we own `inner` and it is live; the
         // callback takes it back exactly once, after a grace period.
         unsafe { bindings::call_rcu((*inner).head.get(), Some(Self::free_rcu)) };
@@ -158,8 +174,8 @@ impl<T: Send + Sync> Retired<T> {
     unsafe extern "C" fn free_rcu(head: *mut bindings::callback_head) {
         // `head` is the first field of the `#[repr(C)]` `Inner<T>`.
         let inner = head.cast::<Inner<T>>();
-        // SAFETY: `drop_after_grace_period` gave up this box for us, and no
-        // reader can see it any more.
+        // SAFETY: `retire` gave up this box for us, and no reader can see it
+        // any more.
         drop(unsafe { KBox::from_raw(inner) });
     }
 }

@@ -1,32 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Registers a scheduler with IPVS and turns its C callbacks into calls of
-//! the safe [`Scheduler`] trait.
-//!
-//! Tables are immutable once published: every configuration change builds a
-//! new one off to the side (or keeps the one in force when nothing it was
-//! built from changed), publishes it in `svc->sched_data` with one RCU
-//! pointer store, drops the old table's destination references (as the C
-//! scheduler does) and frees its memory after a grace period.
+//! Registers a scheduler with IPVS, and keeps each service's table: built
+//! off to the side on every configuration change (or kept when nothing it
+//! was built from changed), published in `svc->sched_data` with one RCU
+//! pointer store, its destination references dropped when it is replaced
+//! (as the C scheduler does) and its memory freed after a grace period.
 //!
 //! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h)
 
 use super::{
     bindings,
-    dest::{
-        Dest,
-        Dests, //
+    callbacks,
+    dest::Dest,
+    dests::{
+        Dests,
+        Handover,
+        Lineup, //
+    },
+    home::Claim,
+    locked::{
+        LockedService,
+        SchedData, //
     },
     packet::Packet,
     rcu_box::{
-        RcuBox,
         ReadSide,
-        Retired, //
+        Reserved, //
     },
-    service::{
-        LockedService,
-        Service, //
-    }, //
+    service::Service, //
 };
 use core::{
     ffi::CStr,
@@ -34,19 +35,10 @@ use core::{
     ptr::NonNull, //
 };
 use kernel::{
-    error::{
-        from_result,
-        to_result, //
-    },
-    ffi::c_int,
+    error::to_result,
     new_mutex,
     prelude::*,
     sync::{
-        atomic::{
-            Acquire,
-            Atomic,
-            Release, //
-        },
         rcu,
         Mutex, //
     },
@@ -56,28 +48,28 @@ use kernel::{
 
 /// A scheduler written in safe Rust.
 pub(crate) trait Scheduler: Send + Sync + Sized + 'static {
-    /// The name `ipvsadm -s` uses.
-    const NAME: &'static CStr;
-
     /// The per-service lookup table.
+    ///
+    /// A replaced table is dropped in an RCU callback, in softirq context,
+    /// once no reader can see it: its `Drop` must neither sleep nor take a
+    /// lock that sleeps.
     type Table: Send + Sync;
 
-    /// Where this scheduler's registration records itself (see [`Home`]).
-    fn home() -> &'static Home<Self>;
-
-    /// Builds a table for the service's destinations `dests` (held, in the
-    /// service's list order, which `build` may change), or keeps the table
-    /// in force, `current`, when it would come out the same. Runs under the
-    /// IPVS configuration mutex and may sleep.
-    fn build(
+    /// Keeps the table in force, `current`, when a new one would come out
+    /// the same, or builds a new one for the service's destinations (a
+    /// [`Lineup`] of them, which the table may put in another order). Runs
+    /// in process context under the service's configuration mutex, and may
+    /// sleep.
+    fn build<'a>(
         &self,
-        svc: &LockedService<'_>,
-        dests: &mut Dests,
+        svc: &LockedService<'a>,
         current: Option<Current<'_, Self::Table>>,
-    ) -> Result<Build<Self::Table>>;
+    ) -> Result<Build<'a, Self::Table>>;
 
     /// Picks the destination for a new connection from the table in force.
-    /// Runs in softirq context under RCU. `None` makes IPVS drop the packet.
+    /// Runs in any context (softirq for forwarded packets, process context
+    /// for locally generated ones), inside an RCU read-side critical
+    /// section. `None` makes IPVS drop the packet.
     fn schedule<'t>(
         svc: &Service,
         current: Current<'t, Self::Table>,
@@ -86,9 +78,9 @@ pub(crate) trait Scheduler: Send + Sync + Sized + 'static {
 }
 
 /// What [`Scheduler::build`] decided.
-pub(crate) enum Build<T> {
-    /// A new table, for the destinations as `build` left them.
-    New(T),
+pub(crate) enum Build<'a, T> {
+    /// A new table, and its destinations in its order.
+    New(T, Lineup<'a>),
     /// The table in force stays: nothing it depends on changed.
     Keep,
 }
@@ -110,13 +102,13 @@ impl<T> Clone for Current<'_, T> {
 impl<T> Copy for Current<'_, T> {}
 
 /// What `svc->sched_data` points to: a table with its destinations.
-struct Installed<T> {
+pub(super) struct Installed<T> {
     dests: Dests,
     table: T,
 }
 
 impl<T> Installed<T> {
-    fn current(&self) -> Current<'_, T> {
+    pub(super) fn current(&self) -> Current<'_, T> {
         Current {
             table: &self.table,
             dests: &self.dests,
@@ -136,68 +128,59 @@ struct ServicePtr(NonNull<bindings::ip_vs_service>);
 // between CPUs itself.
 unsafe impl Send for ServicePtr {}
 
-/// A registered scheduler and its state: the scheduler itself (with what
-/// was chosen at load time) and the services that use it. Unregisters on
-/// drop.
+/// A scheduler registered with IPVS under a name, with the services that
+/// use it. Unregisters on drop.
 ///
 /// IPVS finds it through its `struct ip_vs_scheduler`; the callbacks find
-/// it in [`Scheduler::home`] (see [`Home`] for why not through the
-/// service).
+/// it in the home it claimed (see [`super::home`]). Several registrations,
+/// of one scheduler type or of several, live side by side, each with its own
+/// name and home.
 ///
 /// # Invariants
 ///
-/// `sched` is registered with IPVS (and `S::home()` points here) from the
-/// end of its initialisation until `drop`, and does not move (pinned).
+/// From the end of its initialisation until `drop`, `sched` is registered
+/// with IPVS, `claim` holds its home for `sched`'s callbacks, and the value
+/// does not move (pinned). It is dropped only once no service is bound to
+/// it: IPVS holds a reference on the module for every bound service, and
+/// the module drops it when it is unloaded.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration<S: Scheduler> {
     scheduler: S,
+    name: &'static CStr,
     #[pin]
     services: Mutex<KVec<ServicePtr>>,
+    claim: Claim,
     #[pin]
     sched: Opaque<bindings::ip_vs_scheduler>,
 }
 
 // SAFETY: IPVS reads `sched` from any CPU and calls the callbacks there;
-// they only read it. The rest is `S` (`Send + Sync`) and a mutex.
+// they only read it. The rest is `S` (`Send + Sync`), a mutex and a claim.
 unsafe impl<S: Scheduler> Sync for Registration<S> {}
 // SAFETY: Dropping (unregistering) from another thread is fine.
 unsafe impl<S: Scheduler> Send for Registration<S> {}
 
-/// Where a [`Registration`] of `S` is while it is registered.
-///
-/// The callbacks cannot find it through the service: IPVS calls
-/// `init_service` before it points `svc->scheduler` at the scheduler and
-/// `done_service` after it has cleared that pointer, and `schedule` may run
-/// while `ipvsadm -E` clears it (only the destination callbacks see it set).
-/// So the registration records its address here, one slot per scheduler
-/// type, set before it is registered and cleared after it is unregistered.
-pub(crate) struct Home<S: Scheduler>(Atomic<*const Registration<S>>);
-
-impl<S: Scheduler> Home<S> {
-    /// Empty: nothing registered.
-    pub(crate) const fn new() -> Self {
-        Self(Atomic::new(core::ptr::null()))
-    }
-
-    fn get(&self) -> Option<&Registration<S>> {
-        let reg = self.0.load(Acquire);
-        // SAFETY: Non-null only from just before registration until after
-        // unregistration (type invariant of `Registration`), and callbacks
-        // run only while the scheduler is registered; it is pinned.
-        unsafe { reg.as_ref() }
-    }
-}
-
 impl<S: Scheduler> Registration<S> {
-    /// Registers `scheduler` with IPVS on behalf of `module`. On failure
-    /// (another scheduler of that name, such as the C `mh`, is loaded)
-    /// nothing stays registered and the reason is logged.
-    pub(crate) fn new(module: &'static ThisModule, scheduler: S) -> impl PinInit<Self, Error> {
+    /// Registers `scheduler` with IPVS as `name` on behalf of `module`. On
+    /// failure (another scheduler of that name, such as the C `mh`, is
+    /// loaded) nothing stays registered and the reason is logged.
+    pub(crate) fn new(
+        module: &'static ThisModule,
+        name: &'static CStr,
+        scheduler: S,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(&this in Self {
             scheduler,
+            name,
             services <- new_mutex!(KVec::new()),
+            // Before `sched`: its callbacks are compiled for this home.
+            claim: Claim::new(this.as_ptr().cast_const().cast())?,
             // Last: once registered, IPVS may call back at once.
             sched <- Opaque::try_ffi_init(move |sched: *mut bindings::ip_vs_scheduler| {
+                // SAFETY: `claim` is initialised (fields are initialised in
+                // order) and only read here.
+                let home = unsafe { (*this.as_ptr()).claim.index() };
+                let calls = callbacks::for_home::<S>(home).ok_or(EBUSY)?;
                 // SAFETY: `sched` is valid for writes and will not move (the
                 // registration is pinned), so the list head may point to
                 // itself; all-zero is a valid `ip_vs_scheduler`.
@@ -205,31 +188,28 @@ impl<S: Scheduler> Registration<S> {
                     sched.write_bytes(0, 1);
                     (*sched).n_list.next = &raw mut (*sched).n_list;
                     (*sched).n_list.prev = &raw mut (*sched).n_list;
-                    (*sched).name = S::NAME.as_char_ptr().cast_mut();
+                    (*sched).name = name.as_char_ptr().cast_mut();
                     (*sched).module = module.as_ptr().cast();
-                    (*sched).init_service = Some(init_service::<S>);
-                    (*sched).done_service = Some(done_service::<S>);
-                    (*sched).add_dest = Some(dest_changed::<S>);
-                    (*sched).del_dest = Some(dest_changed::<S>);
-                    (*sched).upd_dest = Some(dest_changed::<S>);
-                    (*sched).schedule = Some(schedule::<S>);
+                    (*sched).init_service = Some(calls.init_service);
+                    (*sched).done_service = Some(calls.done_service);
+                    (*sched).add_dest = Some(calls.dest_changed);
+                    (*sched).del_dest = Some(calls.dest_changed);
+                    (*sched).upd_dest = Some(calls.dest_changed);
+                    (*sched).schedule = Some(calls.schedule);
                 }
-                // `init_service` may run as soon as the scheduler is listed.
-                S::home().0.store(this.as_ptr().cast_const(), Release);
                 // SAFETY: `sched` is fully initialised and stays at this
                 // address until `drop` unregisters it.
                 let registered = to_result(unsafe { bindings::register_ip_vs_scheduler(sched) });
                 if let Err(e) = registered {
-                    S::home().0.store(core::ptr::null(), Release);
                     pr_err!(
                         "cannot register scheduler {} (error {}): is the C ip_vs_mh loaded?\n",
-                        S::NAME.to_str().unwrap_or("?"),
+                        name.to_str().unwrap_or("?"),
                         e.to_errno()
                     );
                 }
-                // INVARIANT: On success, registered and recorded in `home`; on
-                // failure nothing is registered, and the registration is not
-                // made (no drop, no unregistration).
+                // INVARIANT: On success, registered with its home claimed; on
+                // failure nothing is registered and the registration is not
+                // made (no drop, no unregistration; the claim is given back).
                 registered
             }),
         })
@@ -240,22 +220,63 @@ impl<S: Scheduler> Registration<S> {
         &self.scheduler
     }
 
-    /// Builds and publishes a table for `svc` (or keeps the one in force);
-    /// on error the table in force stays.
-    fn rebuild(&self, svc: &LockedService<'_>) -> Result {
-        // SAFETY: A service bound to this scheduler keeps its tables in
-        // `sched_data` (`init_service` clears what another scheduler left).
+    /// The name `ipvsadm -s` uses.
+    pub(crate) fn name(&self) -> &'static CStr {
+        self.name
+    }
+
+    /// Binds a service (`init_service`): it goes on the registry and gets
+    /// its first table. On error it is neither.
+    pub(super) fn bind(&self, svc: &mut LockedService<'_>) -> Result {
+        let ptr = NonNull::from(svc.service()).cast::<bindings::ip_vs_service>();
+        self.services.lock().push(ServicePtr(ptr), GFP_KERNEL)?;
+        let built = {
+            let mut slot = svc.bind_sched_data::<Installed<S::Table>>();
+            self.rebuild_slot(&mut slot)
+        };
+        if built.is_err() {
+            self.unbind(svc);
+        }
+        built
+    }
+
+    /// Unbinds a service (`done_service`): off the registry, table retired.
+    pub(super) fn unbind(&self, svc: &mut LockedService<'_>) {
+        let ptr = NonNull::from(svc.service()).cast::<bindings::ip_vs_service>();
+        self.services.lock().retain(|s| s.0 != ptr);
+        // SAFETY: The service was bound to this scheduler, whose tables are
+        // in `sched_data`.
         let mut slot = unsafe { svc.sched_data::<Installed<S::Table>>() };
-        let mut dests = Dests::hold_all(svc)?;
-        let built =
-            self.scheduler
-                .build(svc, &mut dests, slot.current().map(Installed::current))?;
-        let Build::New(table) = built else {
+        if let Some(old) = slot.replace(None) {
+            // SAFETY: Unpublished with no successor: every reference goes.
+            old.retire(|old| unsafe { old.dests.release_except(&Handover::none()) });
+        }
+    }
+
+    /// Builds and publishes a table for a bound service (or keeps the one in
+    /// force); on error the table in force stays.
+    pub(super) fn rebuild(&self, svc: &mut LockedService<'_>) -> Result {
+        // SAFETY: A service bound to this scheduler keeps its tables in
+        // `sched_data` (`bind` cleared what another scheduler left).
+        let mut slot = unsafe { svc.sched_data::<Installed<S::Table>>() };
+        self.rebuild_slot(&mut slot)
+    }
+
+    fn rebuild_slot(&self, slot: &mut SchedData<'_, '_, Installed<S::Table>>) -> Result {
+        let current = slot.current().map(Installed::current);
+        let Build::New(table, lineup) = self.scheduler.build(slot.service(), current)? else {
             return Ok(());
         };
-        let new = RcuBox::new(Installed { dests, table })?;
+        // Everything that can fail comes first: nothing is held before.
+        let handover = Handover::new(current.map(|c| c.dests), &lineup)?;
+        let place = Reserved::new()?;
+        // SAFETY: `handover` was made for this lineup and the table in force,
+        // which the new one replaces right below.
+        let dests = unsafe { Dests::hold(lineup, &handover) };
+        let new = place.init(Installed { dests, table });
         if let Some(old) = slot.replace(Some(new)) {
-            retire(old);
+            // SAFETY: Its successor, made with `handover`, was just published.
+            old.retire(|old| unsafe { old.dests.release_except(&handover) });
         }
         Ok(())
     }
@@ -284,121 +305,12 @@ impl<S: Scheduler> Registration<S> {
 #[pinned_drop]
 impl<S: Scheduler> PinnedDrop for Registration<S> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant `sched` is registered. IPVS holds a
-        // module reference per service using it, so none is left here.
+        // SAFETY: By the type invariant `sched` is registered and no service
+        // is bound to it.
         unsafe { bindings::unregister_ip_vs_scheduler(self.sched.get()) };
-        S::home().0.store(core::ptr::null(), Release);
         // Tables retired with `call_rcu` must be freed before the module's
-        // code goes away.
+        // code goes away. The claim is given back after this, when the
+        // fields are dropped.
         rcu::rcu_barrier();
-    }
-}
-
-/// Drops a retired table's destination references now and its memory after
-/// a grace period: RCU readers may still be looking at it.
-fn retire<T: Send + Sync>(old: Retired<Installed<T>>) {
-    old.get().dests.release();
-    old.drop_after_grace_period();
-}
-
-/// # Safety
-///
-/// Called by IPVS with a live service, under the configuration mutex.
-unsafe extern "C" fn init_service<S: Scheduler>(svc: *mut bindings::ip_vs_service) -> c_int {
-    from_result(|| {
-        let reg = S::home().get().ok_or(ENODEV)?;
-        // SAFETY: IPVS passes a live service and holds the mutex.
-        let svc = unsafe { LockedService::new(Service::from_raw(svc)) };
-        svc.forget_foreign_sched_data();
-        reg.services
-            .lock()
-            .push(ServicePtr(NonNull::from(svc.service()).cast()), GFP_KERNEL)?;
-        if let Err(e) = reg.rebuild(&svc) {
-            unregister_service(reg, &svc);
-            return Err(e);
-        }
-        Ok(0)
-    })
-}
-
-/// Takes a service off the registry and retires its table.
-fn unregister_service<S: Scheduler>(reg: &Registration<S>, svc: &LockedService<'_>) {
-    let ptr = NonNull::from(svc.service()).cast::<bindings::ip_vs_service>();
-    reg.services.lock().retain(|s| s.0 != ptr);
-    // SAFETY: The service was bound to this scheduler, whose tables are in
-    // `sched_data`.
-    let mut slot = unsafe { svc.sched_data::<Installed<S::Table>>() };
-    if let Some(old) = slot.replace(None) {
-        retire(old);
-    }
-}
-
-/// # Safety
-///
-/// Called by IPVS with a live service that was bound to `S`, under the
-/// mutex.
-unsafe extern "C" fn done_service<S: Scheduler>(svc: *mut bindings::ip_vs_service) {
-    // SAFETY: IPVS passes a live service and holds the mutex.
-    let svc = unsafe { LockedService::new(Service::from_raw(svc)) };
-    if let Some(reg) = S::home().get() {
-        unregister_service(reg, &svc);
-    }
-}
-
-/// Called for add, delete and update of a destination.
-///
-/// # Safety
-///
-/// Called by IPVS with a live service bound to `S`, under the mutex.
-unsafe extern "C" fn dest_changed<S: Scheduler>(
-    svc: *mut bindings::ip_vs_service,
-    _dest: *mut bindings::ip_vs_dest,
-) -> c_int {
-    from_result(|| {
-        let reg = S::home().get().ok_or(ENODEV)?;
-        // SAFETY: IPVS passes a live service and holds the mutex.
-        let svc = unsafe { LockedService::new(Service::from_raw(svc)) };
-        reg.rebuild(&svc).inspect_err(|e| {
-            // IPVS ignores this callback's result: say it here.
-            pr_warn!(
-                "rebuilding the table failed (error {}): the previous table stays in force\n",
-                e.to_errno()
-            );
-        })?;
-        Ok(0)
-    })
-}
-
-/// # Safety
-///
-/// Called by IPVS in an RCU read-side critical section with a live service
-/// bound to `S`, its packet and the parsed header.
-unsafe extern "C" fn schedule<S: Scheduler>(
-    svc: *mut bindings::ip_vs_service,
-    skb: *const bindings::sk_buff,
-    iph: *mut bindings::ip_vs_iphdr,
-) -> *mut bindings::ip_vs_dest {
-    // SAFETY: IPVS passes a live service for the duration of the call.
-    let service = unsafe { Service::from_raw(svc) };
-    // SAFETY: IPVS schedules inside an RCU read-side critical section that
-    // lasts for the call.
-    let rcu = unsafe { ReadSide::assume() };
-    // SAFETY: The service is bound to `S`, whose tables are in `sched_data`.
-    let installed = unsafe { service.published::<Installed<S::Table>>(&rcu) };
-    let dest = installed.and_then(|installed| {
-        // SAFETY: `skb` and `iph` are this call's live arguments (IPVS never
-        // passes null ones).
-        let packet = unsafe { Packet::from_raw(NonNull::new_unchecked(skb.cast_mut()), &*iph) };
-        S::schedule(service, installed.current(), &packet)
-    });
-    match dest {
-        Some(dest) => dest.as_raw(),
-        None => {
-            // SAFETY: `svc` is live; the message is a static C string.
-            unsafe {
-                bindings::ip_vs_scheduler_err(svc, c"no destination available".as_char_ptr())
-            };
-            core::ptr::null_mut()
-        }
     }
 }

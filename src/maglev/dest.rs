@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the core knows about a destination, and what a build computes for it.
+//! What the core knows about a destination.
 
 use super::key::Addr;
 
@@ -15,21 +15,4 @@ pub struct Dest {
     /// The latest non-zero weight (IPVS `last_weight`): the table keeps a
     /// destination's share while its weight is temporarily 0.
     pub last_weight: i32,
-}
-
-/// Per-destination result and scratch of a build.
-///
-/// The caller provides one per destination, in the same order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DestState {
-    /// First preferred slot: `hash(HASH1) % M`.
-    pub offset: u32,
-    /// Probe stride: `hash(HASH2) % (M - 1) + 1`.
-    pub skip: u32,
-    /// The slot the next probe starts from.
-    pub perm: u32,
-    /// Slots claimed per round (0: the destination takes no slot).
-    pub turns: u32,
-    /// Slots this destination got.
-    pub slots: u32,
 }

@@ -49,6 +49,7 @@ use super::key::Addr;
 use super::siphash::SipState;
 use super::size::TableSize;
 use super::slot::Slot;
+#[cfg(maglev_full)]
 use core::borrow::Borrow;
 
 /// The version byte that starts the digested message.
@@ -70,28 +71,38 @@ const TAG_DANGLING: u8 = 0xff;
 /// The 64-bit digest of a table (encoding: see the [module
 /// documentation](self)).
 ///
-/// `slots` is a table built for `size` from `dests` (by
-/// [`populate`](super::populate)); every slot is hashed, in order, as the
-/// destination it names. Never fails and never panics: a slot naming an
-/// index past the end of `dests` is hashed as a distinct marker, and a
-/// `slots` slice of the wrong length is hashed as it is.
+/// `slots` is a table built for `size`; `dest(i)` names destination `i` of
+/// the build (what the slots index), or `None` past the last one. Every
+/// slot is hashed, in order, as the destination it names. Never fails and
+/// never panics: a slot naming no destination is hashed as a distinct
+/// marker, and a `slots` slice of the wrong length is hashed as it is.
 ///
 /// Cost: one pass over the table, 11 bytes hashed per IPv4 slot and 23 per
 /// IPv6 slot (1.4 MB at M = 131071 with IPv4).
-pub fn table_digest<S: Slot, D: Borrow<Dest>>(size: TableSize, dests: &[D], slots: &[S]) -> u64 {
+pub fn table_digest_by<S: Slot>(
+    size: TableSize,
+    slots: &[S],
+    dest: impl Fn(usize) -> Option<Dest>,
+) -> u64 {
     let mut h = SipHash24::new(&DIGEST_KEY);
     h.write(&[DIGEST_VERSION]);
     h.write(&size.slots().to_be_bytes());
     for slot in slots {
         match slot.index() {
             None => h.write(&[TAG_EMPTY]),
-            Some(i) => match dests.get(i) {
-                Some(d) => write_dest(&mut h, d.borrow()),
+            Some(i) => match dest(i) {
+                Some(d) => write_dest(&mut h, &d),
                 None => h.write(&[TAG_DANGLING]),
             },
         }
     }
     h.finish()
+}
+
+/// [`table_digest_by`] of a table built from `dests`.
+#[cfg(maglev_full)]
+pub fn table_digest<S: Slot, D: Borrow<Dest>>(size: TableSize, dests: &[D], slots: &[S]) -> u64 {
+    table_digest_by(size, slots, |i| dests.get(i).map(|d| *d.borrow()))
 }
 
 /// Appends the record of a slot that names `d`.
@@ -186,6 +197,7 @@ impl SipHash24 {
 }
 
 /// SipHash-2-4 of `data` under `key` in one call.
+#[cfg(maglev_full)]
 pub fn siphash24(key: &[u8; 16], data: &[u8]) -> u64 {
     let mut h = SipHash24::new(key);
     h.write(data);

@@ -20,6 +20,9 @@ pub enum Error {
     /// A caller buffer does not have the length the table size or the
     /// destination list requires.
     BufferSize,
+    /// A permutation that no destination can have in a table of this size
+    /// (an offset past the end, a stride of 0 or of M).
+    BadPermutation,
 }
 
 impl fmt::Display for Error {
@@ -28,6 +31,7 @@ impl fmt::Display for Error {
             Error::BadTableIndex => "table index out of range 8..=17",
             Error::TooManyDests => "more destinations than the table can hold",
             Error::BufferSize => "buffer length does not match the table or destination count",
+            Error::BadPermutation => "a permutation does not belong to a table of this size",
         };
         f.write_str(msg)
     }

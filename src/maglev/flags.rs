@@ -18,9 +18,11 @@ pub struct Flags {
 }
 
 /// A flag name [`Flags::parse`] does not know.
+#[cfg(maglev_full)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnknownFlag<'a>(pub &'a str);
 
+#[cfg(maglev_full)]
 impl fmt::Display for UnknownFlag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -31,6 +33,8 @@ impl fmt::Display for UnknownFlag<'_> {
     }
 }
 
+// Parsing is for userspace: the kernel gets the flags as bits.
+#[cfg(maglev_full)]
 impl Flags {
     /// No flag set.
     pub const NONE: Flags = Flags {

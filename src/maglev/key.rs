@@ -38,6 +38,7 @@ impl Addr {
     }
 
     /// The family of this address.
+    #[cfg(maglev_full)]
     pub const fn family(&self) -> Family {
         match self {
             Addr::V4(_) => Family::Inet,

@@ -2,13 +2,13 @@
 
 //! Choosing a destination for a client.
 
-use super::dest::DestState;
 use super::key::{
     hash_key,
     Addr,
     HASH1, //
 };
 use super::modulus::Modulus;
+use super::populate::Populated;
 use super::size::TableSize;
 use super::slot::Slot;
 
@@ -25,6 +25,26 @@ pub trait Availability {
 #[inline(always)]
 pub const fn available(weight: i32, overloaded: bool) -> bool {
     weight > 0 && !overloaded
+}
+
+/// Which destinations of a table own at least one slot: what a build found
+/// ([`Populated`]) and the last weights it was built from.
+#[derive(Clone, Copy, Debug)]
+pub struct Owners<'a> {
+    /// The build's result.
+    pub built: Populated,
+    /// The last weights, in table order.
+    pub last_weights: &'a [i32],
+}
+
+impl Owners<'_> {
+    /// Whether destination `dest` owns a slot.
+    #[inline(always)]
+    fn owns(&self, dest: usize) -> bool {
+        self.last_weights
+            .get(dest)
+            .is_some_and(|&lw| self.built.owns_slot(dest, lw))
+    }
 }
 
 /// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
@@ -44,16 +64,15 @@ pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
 /// (offset + first) % M) % M`, stopping at the first empty slot (`None`) or
 /// available destination.
 ///
-/// `slots` must be a table built for `size`, and `states` the destination
-/// states of that build (a shorter slice reads as empty past its end). With
-/// `fallback` and no available destination owning a slot, the answer comes
-/// at once instead of after up to M hash computations: the same answer as
-/// C's.
+/// `slots` must be a table built for `size`, and `owners` what that build
+/// found. With `fallback` and no available destination owning a slot, the
+/// answer comes at once instead of after up to M hash computations: the
+/// same answer as C's.
 #[inline]
 pub fn lookup<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
     size: TableSize,
-    states: &[DestState],
+    owners: Owners<'_>,
     addr: &Addr,
     port: u16,
     fallback: bool,
@@ -67,7 +86,7 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if !fallback {
         return None;
     }
-    fallback_scan(slots, size.modulus(), ihash, states, addr, port, avail)
+    fallback_scan(slots, size.modulus(), ihash, owners, addr, port, avail)
 }
 
 /// The rest of a fallback lookup, kept out of line so that the common path
@@ -79,14 +98,13 @@ fn fallback_scan<S: Slot, A: Availability + ?Sized>(
     slots: &[S],
     m: Modulus,
     ihash: u32,
-    states: &[DestState],
+    owners: Owners<'_>,
     addr: &Addr,
     port: u16,
     avail: &A,
 ) -> Option<usize> {
     // The rehash sequence can only end at a destination that owns a slot.
-    let mut owners = states.iter().enumerate().filter(|(_, st)| st.slots > 0);
-    if !owners.any(|(i, _)| avail.is_available(i)) {
+    if !(0..owners.built.reached).any(|i| owners.owns(i) && avail.is_available(i)) {
         return None;
     }
     for offset in 0..m.get() {

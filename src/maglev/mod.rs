@@ -5,9 +5,8 @@
 //! Pure computation, bit-exact with the in-tree C scheduler
 //! (`net/netfilter/ipvs/ip_vs_mh.c`): the same hash of addresses and ports,
 //! the same table for the same ordered destination list, and the same
-//! destination for every client. It uses `core` only: no allocation (callers
-//! pass every buffer), no floating point, no kernel types, no `unsafe`, and
-//! no panic on any input.
+//! destination for every client. No floating point, no kernel types, no
+//! `unsafe`, and no panic on any input.
 //!
 //! Tables hold small destination indices rather than pointers, so a table
 //! costs 2 bytes per slot with [`u16`] slots.
@@ -17,28 +16,77 @@
 //! tables differ from 64-bit ones; this core matches 64-bit directors only.
 //! Like C, it hashes a 32-bit value in native byte order, so it also
 //! matches C on big-endian 64-bit kernels.
+//!
+//! # Two faces
+//!
+//! The kernel face is what the module calls: it uses `core` only and
+//! allocates nothing (callers pass every buffer). The full face, compiled
+//! with `--cfg maglev_full` (by `mh-tool`, the userspace tests and the KUnit
+//! test build), adds what only they use: parsing, the generic `hsiphash`,
+//! SipHash-2-4 in one call, the digest of a destination slice and the
+//! comparison of two tables. `--cfg maglev_alloc` (userspace only) adds
+//! `OwnedTable`, built on the including crate's `alloc`. The module's
+//! production build compiles none of it.
 
 #![forbid(unsafe_code)]
 
-pub mod dest;
-pub mod digest;
-pub mod error;
-pub mod flags;
-pub mod key;
-pub mod lookup;
-pub mod modulus;
-pub mod order;
-pub mod populate;
-pub mod siphash;
-pub mod size;
-pub mod slot;
-pub mod summary;
-pub mod weights;
+mod build;
+mod carry;
+mod dest;
+mod digest;
+mod error;
+mod flags;
+mod key;
+mod lookup;
+mod modulus;
+mod order;
+#[cfg(maglev_alloc)]
+mod owned;
+mod permutation;
+mod populate;
+mod siphash;
+mod size;
+mod slot;
+mod summary;
+mod weights;
 
-pub use dest::{
-    Dest,
-    DestState, //
+// The kernel face: what the module names.
+pub use build::{
+    build,
+    Layout, //
 };
+pub use carry::Carry;
+pub use dest::Dest;
+pub use digest::table_digest_by;
+pub use flags::Flags;
+pub use key::{
+    Addr,
+    Family, //
+};
+pub use lookup::{
+    available,
+    lookup,
+    Availability,
+    Owners, //
+};
+pub use order::find_canonical;
+pub use permutation::Permutation;
+pub use populate::{
+    taken_words,
+    Cursor,
+    Populated,
+    Scratch, //
+};
+pub use size::TableSize;
+pub use slot::Slot;
+pub use summary::{
+    count_slots,
+    Share, //
+};
+pub use weights::turns;
+
+// The full face: the rest of the API, for userspace and the KUnit suite.
+#[cfg(maglev_full)]
 pub use digest::{
     siphash24,
     table_digest,
@@ -46,46 +94,40 @@ pub use digest::{
     DIGEST_KEY,
     DIGEST_VERSION, //
 };
+#[cfg(maglev_full)]
 pub use error::Error;
-pub use flags::{
-    Flags,
-    UnknownFlag, //
-};
+#[cfg(maglev_full)]
+pub use flags::UnknownFlag;
+#[cfg(maglev_full)]
 pub use key::{
     hash_key,
-    Addr,
-    Family,
     HashKey,
     HASH1,
     HASH2, //
 };
-pub use lookup::{
-    available,
-    first_slot,
-    lookup,
-    Availability, //
-};
+#[cfg(maglev_full)]
+pub use lookup::first_slot;
+#[cfg(maglev_full)]
 pub use modulus::Modulus;
+#[cfg(maglev_full)]
 pub use order::{
     canonical_cmp,
     sort_canonical_by_key, //
 };
+#[cfg(maglev_alloc)]
+pub use owned::OwnedTable;
+#[cfg(maglev_full)]
 pub use populate::populate;
+#[cfg(maglev_full)]
 pub use siphash::{
     hsiphash,
     hsiphash_u32, //
 };
-pub use size::TableSize;
-pub use slot::Slot;
-pub use summary::{
-    count_slots,
-    dest_share,
-    moved_slots,
-    Share, //
-};
+#[cfg(maglev_full)]
+pub use summary::moved_slots;
+#[cfg(maglev_full)]
 pub use weights::{
     gcd,
-    turns,
     weights,
     Weights, //
 };

@@ -78,3 +78,20 @@ fn sift_down<T>(
         root = child;
     }
 }
+
+/// The index of `key` among `n` destinations in canonical order, which `at`
+/// gives by index: a binary search, `None` when `key` is not there (or `at`
+/// gives nothing for an index it was asked about).
+pub fn find_canonical(n: usize, at: impl Fn(usize) -> Option<Dest>, key: &Dest) -> Option<usize> {
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        // lo < hi <= n: neither the midpoint nor lo + 1 can wrap.
+        let mid = lo.wrapping_add(hi.wrapping_sub(lo) / 2);
+        match canonical_cmp(&at(mid)?, key) {
+            Ordering::Less => lo = mid.wrapping_add(1),
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}

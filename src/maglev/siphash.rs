@@ -90,6 +90,7 @@ impl State {
 }
 
 /// Reads up to 8 bytes as a little-endian integer (missing bytes are zero).
+#[cfg(maglev_full)]
 #[inline(always)]
 fn le_bytes(bytes: &[u8]) -> u64 {
     bytes
@@ -99,6 +100,7 @@ fn le_bytes(bytes: &[u8]) -> u64 {
 }
 
 /// `hsiphash(data, len, key)` of a 64-bit kernel, for any length.
+#[cfg(maglev_full)]
 pub fn hsiphash(data: &[u8], key: &HashKey) -> u32 {
     let mut state = State::new(key);
     let mut blocks = data.chunks_exact(8);

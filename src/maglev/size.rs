@@ -24,12 +24,14 @@ impl TableSize {
     /// Largest index (131071 slots).
     pub const MAX_INDEX: u32 = 17;
     /// The kernel's default index (4093 slots).
+    #[cfg(maglev_full)]
     pub const DEFAULT_INDEX: u32 = 12;
     /// Slot counts for indices `MIN_INDEX..=MAX_INDEX`, in order.
     pub const PRIMES: [u32; 10] = [
         251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071,
     ];
     /// The table size for [`Self::DEFAULT_INDEX`].
+    #[cfg(maglev_full)]
     pub const DEFAULT: TableSize = match Self::new(Self::DEFAULT_INDEX) {
         Ok(size) => size,
         // Evaluated at compile time: a bad index would fail the build.

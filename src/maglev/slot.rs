@@ -17,48 +17,33 @@ pub trait Slot: Copy + Eq {
     fn index(self) -> Option<usize>;
 }
 
-impl Slot for u16 {
-    const EMPTY: Self = u16::MAX;
-    const MAX_DESTS: usize = u16::MAX as usize;
+/// Slots of an unsigned integer type: the largest value marks an empty
+/// slot, every smaller one is a destination index. The table never holds
+/// more than 131071 destinations, so an index fits `usize` on every kernel
+/// target.
+macro_rules! unsigned_slot {
+    ($($t:ty)*) => {$(
+        impl Slot for $t {
+            const EMPTY: Self = <$t>::MAX;
+            const MAX_DESTS: usize = <$t>::MAX as usize;
 
-    #[inline(always)]
-    fn from_index(i: usize) -> Self {
-        match u16::try_from(i) {
-            Ok(v) => v,
-            Err(_) => Self::EMPTY,
-        }
-    }
+            #[inline(always)]
+            fn from_index(i: usize) -> Self {
+                match <$t>::try_from(i) {
+                    Ok(v) => v,
+                    Err(_) => Self::EMPTY,
+                }
+            }
 
-    #[inline(always)]
-    fn index(self) -> Option<usize> {
-        if self == Self::EMPTY {
-            None
-        } else {
-            Some(usize::from(self))
+            #[inline(always)]
+            fn index(self) -> Option<usize> {
+                if self == Self::EMPTY {
+                    None
+                } else {
+                    usize::try_from(self).ok()
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl Slot for u32 {
-    const EMPTY: Self = u32::MAX;
-    // The table never holds more than 131071 destinations, so this fits
-    // usize on every kernel target.
-    const MAX_DESTS: usize = u32::MAX as usize;
-
-    #[inline(always)]
-    fn from_index(i: usize) -> Self {
-        match u32::try_from(i) {
-            Ok(v) => v,
-            Err(_) => Self::EMPTY,
-        }
-    }
-
-    #[inline(always)]
-    fn index(self) -> Option<usize> {
-        if self == Self::EMPTY {
-            None
-        } else {
-            usize::try_from(self).ok()
-        }
-    }
-}
+unsigned_slot!(u16 u32);

@@ -3,19 +3,17 @@
 //! Table summaries: how many slots each destination owns, its share of the
 //! table, and how many slots a change of the destination list moves.
 //!
-//! A build already counts each destination's slots
-//! ([`DestState::slots`], filled by [`populate`](super::populate));
-//! [`count_slots`] recounts them from a table alone. Shares are exact
-//! fractions ([`Share`]) with integer rounding, so they can be printed in the
-//! kernel, which has no floating point.
+//! [`count_slots`] counts each destination's slots from a table. Shares are
+//! exact fractions ([`Share`]) with integer rounding, so they can be printed
+//! in the kernel, which has no floating point.
 
-use super::dest::{
-    Dest,
-    DestState, //
-};
+#[cfg(maglev_full)]
+use super::dest::Dest;
+#[cfg(maglev_full)]
 use super::key::Addr;
 use super::size::TableSize;
 use super::slot::Slot;
+#[cfg(maglev_full)]
 use core::borrow::Borrow;
 use core::fmt;
 
@@ -33,6 +31,7 @@ pub struct Share {
 
 impl Share {
     /// `part` of `whole`.
+    #[cfg(maglev_full)]
     pub const fn new(part: u32, whole: u32) -> Self {
         Share { part, whole }
     }
@@ -65,6 +64,7 @@ impl Share {
     }
 
     /// The share in parts per million, rounded.
+    #[cfg(maglev_full)]
     pub fn per_million(self) -> u32 {
         self.scaled(1_000_000)
     }
@@ -75,14 +75,6 @@ impl fmt::Display for Share {
         let bp = self.basis_points();
         write!(f, "{}.{:02}%", bp / 100, bp % 100)
     }
-}
-
-/// A destination's share of a table of `size`: `state.slots` of M.
-///
-/// `state` is the destination's entry in the `states` that
-/// [`populate`](super::populate) filled.
-pub const fn dest_share(state: &DestState, size: TableSize) -> Share {
-    Share::of_table(state.slots, size)
 }
 
 /// Counts the slots of each destination of a table: `counts[i]` becomes the
@@ -105,6 +97,7 @@ pub fn count_slots<S: Slot>(slots: &[S], counts: &mut [u32]) -> u32 {
 
 /// The identity of the destination a slot names: its address and port, or
 /// `None` for an empty slot (or an index past the end of `dests`).
+#[cfg(maglev_full)]
 fn owner<S: Slot, D: Borrow<Dest>>(slot: S, dests: &[D]) -> Option<(Addr, u16)> {
     let d = dests.get(slot.index()?)?.borrow();
     Some((d.addr, d.port))
@@ -121,6 +114,7 @@ fn owner<S: Slot, D: Borrow<Dest>>(slot: S, dests: &[D]) -> Option<(Addr, u16)> 
 /// different sizes share no meaning slot by slot, but the count stays
 /// defined). `old_slots` and `new_slots` may use different slot types.
 /// Never panics.
+#[cfg(maglev_full)]
 pub fn moved_slots<S: Slot, T: Slot, A: Borrow<Dest>, B: Borrow<Dest>>(
     old_slots: &[S],
     old_dests: &[A],

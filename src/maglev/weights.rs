@@ -3,9 +3,7 @@
 //! How weights become turns: the gcd of the weights and a shift that keeps
 //! the largest ratio within `TableSize::bits()` bits.
 
-use super::dest::Dest;
 use super::size::TableSize;
-use core::borrow::Borrow;
 
 /// The weight scaling of a build, as C computes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,15 +29,14 @@ const fn fls(x: u32) -> u32 {
     u32::BITS - x.leading_zeros()
 }
 
-/// The gcd of the positive last weights of `dests` and the shift that keeps
+/// The gcd of the positive `last_weights` and the shift that keeps
 /// `max_weight / gcd` within `size.bits()` bits.
 ///
 /// Non-positive last weights are ignored, as in C.
-pub fn weights<D: Borrow<Dest>>(dests: &[D], size: TableSize) -> Weights {
+pub fn weights(last_weights: &[i32], size: TableSize) -> Weights {
     let mut g: u32 = 0;
     let mut max: u32 = 0;
-    for d in dests {
-        let w = d.borrow().last_weight;
+    for &w in last_weights {
         // Negative weights fail the conversion and are skipped like 0.
         if let Ok(w) = u32::try_from(w) {
             if w > 0 {

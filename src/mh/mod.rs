@@ -16,15 +16,13 @@ use crate::{
         Build,
         Current,
         Dest,
-        Dests,
-        Home,
         LockedService,
         Packet,
         Registration,
         Scheduler,
         Service, //
     },
-    maglev::TableSize,
+    maglev::TableSize, //
 };
 use core::{
     ffi::CStr,
@@ -36,6 +34,9 @@ pub(crate) use table::{
     Table, //
 };
 
+/// The name IPVS knows the scheduler by, as the C one.
+pub(crate) const NAME: &CStr = c"mh";
+
 /// The Maglev hashing scheduler, with what was chosen at load time.
 pub(crate) struct Mh {
     size: TableSize,
@@ -43,8 +44,6 @@ pub(crate) struct Mh {
     /// whatever the services' flags.
     canonical_order: bool,
 }
-
-static HOME: Home<Mh> = Home::new();
 
 impl Mh {
     /// The scheduler with table size `size`; `canonical_order` makes every
@@ -68,22 +67,15 @@ impl Mh {
 }
 
 impl Scheduler for Mh {
-    const NAME: &'static CStr = c"mh";
-
     type Table = Table;
 
-    fn home() -> &'static Home<Self> {
-        &HOME
-    }
-
-    fn build(
+    fn build<'a>(
         &self,
-        svc: &LockedService<'_>,
-        dests: &mut Dests,
+        svc: &LockedService<'a>,
         current: Option<Current<'_, Table>>,
-    ) -> Result<Build<Table>> {
+    ) -> Result<Build<'a, Table>> {
         let order = Order::new(svc.service().flags().canonical, self.canonical_order);
-        Table::build(self.size, order, dests, current)
+        Table::build(self.size, order, svc, current)
     }
 
     // Inlined into the IPVS callback: one call less per new connection.

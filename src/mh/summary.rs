@@ -10,8 +10,8 @@ use crate::{
         Service, //
     },
     maglev::{
-        self,
-        Addr, //
+        Addr,
+        Share, //
     },
 };
 use core::{
@@ -20,6 +20,10 @@ use core::{
         Ipv4Addr,
         Ipv6Addr, //
     },
+};
+use kernel::{
+    alloc::flags::__GFP_NOWARN,
+    prelude::*, //
 };
 
 /// An address and port, as ipvsadm prints them.
@@ -31,15 +35,6 @@ impl fmt::Display for Endpoint {
             Addr::V4(a) => write!(f, "{}:{}", Ipv4Addr::from(a), self.1),
             Addr::V6(a) => write!(f, "[{}]:{}", Ipv6Addr::from(a), self.1),
         }
-    }
-}
-
-fn protocol_name(protocol: u16) -> &'static str {
-    match protocol {
-        6 => "TCP",
-        17 => "UDP",
-        132 => "SCTP",
-        _ => "?",
     }
 }
 
@@ -55,7 +50,7 @@ pub(crate) fn write(
         write!(
             f,
             "service {} {}",
-            protocol_name(svc.protocol()),
+            svc.protocol_name(),
             Endpoint(svc.addr(), svc.port())
         )?;
     }
@@ -74,17 +69,22 @@ pub(crate) fn write(
         kept,
         build_time.as_micros_ceil()
     )?;
-    writeln!(f, "  digest: {:#018x}", table.digest())?;
-    for (dest, spec, state) in table.entries(dests) {
+    writeln!(f, "  digest: {:#018x}", table.digest(dests))?;
+    // The view runs inside an RCU read-side section: no sleeping allocation.
+    // A read that cannot get the memory fails rather than show wrong counts.
+    let mut counts =
+        KVec::from_elem(0u32, dests.len(), GFP_NOWAIT | __GFP_NOWARN).map_err(|_| fmt::Error)?;
+    table.count_slots(&mut counts);
+    for ((dest, last_weight, turns), &slots) in table.entries(dests).zip(counts.iter()) {
         writeln!(
             f,
             "  dest {} weight {} last-weight {} turns {} slots {} share {}",
-            Endpoint(spec.addr, spec.port),
+            Endpoint(dest.addr(dests.family()), dest.port()),
             dest.weight(),
-            spec.last_weight,
-            state.turns,
-            state.slots,
-            maglev::dest_share(state, table.size())
+            last_weight,
+            turns,
+            slots,
+            Share::of_table(slots, table.size())
         )?;
     }
     Ok(())

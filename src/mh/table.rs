@@ -7,18 +7,30 @@ use crate::{
         self,
         Build,
         Current,
-        Dests, //
+        Dests,
+        HeldDest,
+        Lineup,
+        LockedService, //
     },
     maglev::{
         self,
         Addr,
         Availability,
-        DestState,
+        Carry,
+        Cursor,
+        Layout,
+        Owners,
+        Permutation,
+        Populated,
+        Scratch,
         Slot,
         TableSize, //
     },
 };
-use core::fmt;
+use core::{
+    fmt,
+    ptr, //
+};
 use kernel::{
     alloc::flags::__GFP_NOWARN,
     prelude::*,
@@ -92,14 +104,19 @@ impl fmt::Display for Order {
 }
 
 /// A built Maglev table: slots index into the destinations it was built
-/// with (one reference per destination, held by the adapter, not one per
-/// slot as the C scheduler does).
+/// with (the adapter holds one reference per destination, not one per slot
+/// as the C scheduler does).
+///
+/// Per destination it keeps only what lookups, the next build and the view
+/// need: the permutation (carried over to the next table of the service, so
+/// that a change hashes only the destinations it adds) and the last weight
+/// it was built from.
 pub(crate) struct Table {
     size: TableSize,
     order: Order,
-    /// What the table was built from, in table order.
-    specs: KVec<maglev::Dest>,
-    states: KVec<DestState>,
+    perms: KVec<Permutation>,
+    last_weights: KVec<i32>,
+    built: Populated,
     slots: Slots,
     /// Tables built for this service so far, this one included.
     builds: u64,
@@ -109,71 +126,132 @@ pub(crate) struct Table {
     build_time: Delta,
 }
 
-/// Allocates a vector of `n` copies of `value`. A failure is reported (and
-/// the previous table kept) by the caller, so the allocator stays quiet.
-fn filled<T: Copy>(value: T, n: usize) -> Result<KVVec<T>> {
-    Ok(KVVec::from_elem(value, n, GFP_KERNEL | __GFP_NOWARN)?)
+/// What the core needs to know of a destination.
+fn spec(dest: &ipvs::Dest, family: maglev::Family) -> maglev::Dest {
+    maglev::Dest {
+        addr: dest.addr(family),
+        port: dest.port(),
+        last_weight: dest.last_weight(),
+    }
+}
+
+/// Allocations of a build: a failure is reported (and the previous table
+/// kept) by the caller, so the allocator stays quiet.
+fn flags() -> kernel::alloc::Flags {
+    GFP_KERNEL | __GFP_NOWARN
 }
 
 impl Table {
-    /// Builds the table for `dests` (put in `order` first), or keeps
-    /// `current` when it was built from exactly the same inputs: the same
-    /// destinations in the same order with the same last weights, table size
-    /// and order. A weight set to 0 and back (quiesce and unquiesce), a
-    /// threshold or a forwarding method change then costs a comparison, not
-    /// a build; the table is the one C would build.
-    pub(crate) fn build(
+    /// Keeps `current` when a new table would come out the same (see
+    /// [`Table::unchanged`]), or builds the table of the service's
+    /// destinations, put in `order`.
+    ///
+    /// A weight set to 0 and back (quiesce and unquiesce), a threshold or a
+    /// forwarding method change then costs a walk over the destinations,
+    /// not a build, and nothing is allocated or held. A real change hashes
+    /// only the destinations it adds (the others' permutations carry over);
+    /// the table is the one C would build.
+    pub(crate) fn build<'a>(
         size: TableSize,
         order: Order,
-        dests: &mut Dests,
+        svc: &LockedService<'a>,
         current: Option<Current<'_, Table>>,
-    ) -> Result<Build<Table>> {
+    ) -> Result<Build<'a, Table>> {
         let start = Instant::<Monotonic>::now();
-        let n = dests.as_slice().len();
-        let m = size.slots() as usize;
-        if n > m {
-            // As in C: more destinations than slots cannot be scheduled.
-            return Err(EINVAL);
-        }
-        let family = dests.family();
-        if order.is_canonical() {
-            maglev::sort_canonical_by_key(dests.as_mut_slice(), |d| spec(d, family));
-        }
-        let mut specs = KVec::with_capacity(n, GFP_KERNEL | __GFP_NOWARN)?;
-        for dest in dests.as_slice() {
-            specs.push(spec(dest, family), GFP_KERNEL)?;
-        }
         if let Some(current) = current {
-            let table = current.table;
-            if table.size == size
-                && table.order == order
-                && table.specs[..] == specs[..]
-                && current.dests.same_as(dests)
-            {
-                table.kept.add(1, Relaxed);
+            if current.table.unchanged(size, order, svc, current.dests) {
+                current.table.kept.add(1, Relaxed);
                 return Ok(Build::Keep);
             }
         }
-        let mut states = KVec::from_elem(DestState::default(), n, GFP_KERNEL | __GFP_NOWARN)?;
-        let slots = if n <= u16::MAX_DESTS {
-            let mut slots = filled(u16::EMPTY, m)?;
-            maglev::populate(size, &specs, &mut states, &mut slots).map_err(to_error)?;
-            Slots::Narrow(slots)
+        let mut lineup = Lineup::of(svc)?;
+        let n = lineup.as_mut_slice().len();
+        if n > size.slots() as usize {
+            // As in C: more destinations than slots cannot be scheduled.
+            return Err(EINVAL);
+        }
+        let mut perms = KVec::from_elem(Permutation::default(), n, flags())?;
+        let mut last_weights = KVec::from_elem(0, n, flags())?;
+        let previous = current.filter(|c| c.table.size == size);
+        let (slots, built) = if n <= u16::MAX_DESTS {
+            let (s, b) = populate(
+                size,
+                order,
+                &mut lineup,
+                previous,
+                &mut perms,
+                &mut last_weights,
+            )?;
+            (Slots::Narrow(s), b)
         } else {
-            let mut slots = filled(u32::EMPTY, m)?;
-            maglev::populate(size, &specs, &mut states, &mut slots).map_err(to_error)?;
-            Slots::Wide(slots)
+            let (s, b) = populate(
+                size,
+                order,
+                &mut lineup,
+                previous,
+                &mut perms,
+                &mut last_weights,
+            )?;
+            (Slots::Wide(s), b)
         };
-        Ok(Build::New(Self {
+        let table = Self {
             size,
             order,
-            specs,
-            states,
+            perms,
+            last_weights,
+            built,
             slots,
             builds: current.map_or(1, |c| c.table.builds.wrapping_add(1)),
             kept: Atomic::new(0),
             build_time: start.elapsed(),
-        }))
+        };
+        Ok(Build::New(table, lineup))
+    }
+
+    /// Whether a table built now would be this one: the same size and
+    /// order, and the service's destinations are this table's, with the same
+    /// last weights (address and port never change), each where this table
+    /// has it. Nothing is allocated or held.
+    fn unchanged(
+        &self,
+        size: TableSize,
+        order: Order,
+        svc: &LockedService<'_>,
+        dests: &Dests,
+    ) -> bool {
+        if self.size != size || self.order != order || svc.num_dests() != dests.len() {
+            return false;
+        }
+        let family = dests.family();
+        let mut listed = 0;
+        for dest in svc.destinations() {
+            // In list order the table's order is the list's; in canonical
+            // order the table is sorted, so look the destination up there.
+            let at = if order.is_canonical() {
+                maglev::find_canonical(dests.len(), |i| self.spec_at(dests, i), &spec(dest, family))
+            } else {
+                Some(listed)
+            };
+            let same = at.is_some_and(|i| {
+                dests.get(i).is_some_and(|d| ptr::eq(d, dest))
+                    && self.last_weights.get(i) == Some(&dest.last_weight())
+            });
+            if !same {
+                return false;
+            }
+            listed += 1;
+        }
+        listed == dests.len()
+    }
+
+    /// What destination `i` was when the table was built.
+    fn spec_at(&self, dests: &Dests, i: usize) -> Option<maglev::Dest> {
+        let dest = dests.get(i)?;
+        Some(maglev::Dest {
+            addr: dest.addr(dests.family()),
+            port: dest.port(),
+            last_weight: *self.last_weights.get(i)?,
+        })
     }
 
     /// The table size.
@@ -192,25 +270,34 @@ impl Table {
         (self.builds, self.kept.load(Relaxed), self.build_time)
     }
 
-    /// Per destination of `dests` (the table's own): the destination, what
-    /// the table was built from, and the build's result.
+    /// Per destination of `dests` (the table's own): the destination, the
+    /// last weight the table was built from and its turns.
     pub(crate) fn entries<'a>(
         &'a self,
         dests: &'a Dests,
-    ) -> impl Iterator<Item = (&'a ipvs::Dest, &'a maglev::Dest, &'a DestState)> {
+    ) -> impl Iterator<Item = (&'a ipvs::Dest, i32, u32)> {
         dests
             .as_slice()
             .iter()
-            .zip(self.specs.iter())
-            .zip(self.states.iter())
-            .map(|((d, spec), state)| (&**d, spec, state))
+            .zip(self.last_weights.iter())
+            .map(|(d, &lw)| (&**d, lw, maglev::turns(lw, self.built.weights)))
     }
 
-    /// The digest operators compare across directors (see `maglev::digest`).
-    pub(crate) fn digest(&self) -> u64 {
+    /// Counts each destination's slots into `counts` (one per destination).
+    pub(crate) fn count_slots(&self, counts: &mut [u32]) {
         match &self.slots {
-            Slots::Narrow(s) => maglev::table_digest(self.size, &self.specs, s),
-            Slots::Wide(s) => maglev::table_digest(self.size, &self.specs, s),
+            Slots::Narrow(s) => maglev::count_slots(s, counts),
+            Slots::Wide(s) => maglev::count_slots(s, counts),
+        };
+    }
+
+    /// The digest operators compare across directors (see
+    /// `maglev::table_digest_by`); `dests` are the table's own.
+    pub(crate) fn digest(&self, dests: &Dests) -> u64 {
+        let dest = |i| self.spec_at(dests, i);
+        match &self.slots {
+            Slots::Narrow(s) => maglev::table_digest_by(self.size, s, dest),
+            Slots::Wide(s) => maglev::table_digest_by(self.size, s, dest),
         }
     }
 
@@ -224,35 +311,62 @@ impl Table {
         port: u16,
         fallback: bool,
     ) -> Option<&'d ipvs::Dest> {
-        let (size, states) = (self.size, &self.states[..]);
+        let owners = Owners {
+            built: self.built,
+            last_weights: &self.last_weights,
+        };
         let index = match &self.slots {
-            Slots::Narrow(s) => maglev::lookup(s, size, states, addr, port, fallback, dests),
-            Slots::Wide(s) => maglev::lookup(s, size, states, addr, port, fallback, dests),
+            Slots::Narrow(s) => maglev::lookup(s, self.size, owners, addr, port, fallback, dests),
+            Slots::Wide(s) => maglev::lookup(s, self.size, owners, addr, port, fallback, dests),
         }?;
         dests.get(index)
     }
+}
+
+/// Builds the slots of `lineup`, put in `order`, into a new slot array:
+/// permutations of the destinations `previous` (the table in force, of the
+/// same size) already had are carried over, the others computed.
+fn populate<S: Slot>(
+    size: TableSize,
+    order: Order,
+    lineup: &mut Lineup<'_>,
+    previous: Option<Current<'_, Table>>,
+    perms: &mut [Permutation],
+    last_weights: &mut [i32],
+) -> Result<(KVVec<S>, Populated)> {
+    let family = lineup.family();
+    let mut slots = KVVec::from_elem(S::EMPTY, size.slots() as usize, flags())?;
+    let mut cursors = KVec::from_elem(Cursor::default(), perms.len(), flags())?;
+    let mut taken = KVec::from_elem(0, maglev::taken_words(size), flags())?;
+    let mut carry = previous.map(|p| (Carry::new(p.dests.as_slice()), p.table));
+    let known = |dest: &mut HeldDest| {
+        let (carry, old) = carry.as_mut()?;
+        let j = carry.find(|held| ptr::eq::<ipvs::Dest>(&**held, &**dest))?;
+        old.perms.get(j).copied()
+    };
+    let built = maglev::build(
+        size,
+        order.is_canonical(),
+        lineup.as_mut_slice(),
+        |dest| spec(dest, family),
+        known,
+        Layout {
+            perms,
+            last_weights,
+            scratch: Scratch {
+                cursors: &mut cursors,
+                taken: &mut taken,
+            },
+            slots: &mut slots,
+        },
+    )
+    .map_err(|_| EINVAL)?;
+    Ok((slots, built))
 }
 
 impl Availability for Dests {
     #[inline(always)]
     fn is_available(&self, dest: usize) -> bool {
         self.get(dest).is_some_and(ipvs::Dest::is_available)
-    }
-}
-
-/// What the core needs to know of a destination.
-fn spec(dest: &ipvs::Dest, family: maglev::Family) -> maglev::Dest {
-    maglev::Dest {
-        addr: dest.addr(family),
-        port: dest.port(),
-        last_weight: dest.last_weight(),
-    }
-}
-
-fn to_error(e: maglev::Error) -> Error {
-    match e {
-        maglev::Error::BadTableIndex | maglev::Error::TooManyDests | maglev::Error::BufferSize => {
-            EINVAL
-        }
     }
 }

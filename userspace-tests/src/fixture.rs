@@ -3,13 +3,10 @@
 //! Parser for golden fixtures (`fixtures/*.mhfx`); the format is described
 //! in `userspace-tests/README.md`.
 
-use crate::maglev::{
-    lookup, populate, sort_canonical_by_key, Addr, Dest, DestState, Family, Flags, Slot, TableSize,
-};
+use crate::maglev::{Addr, Dest, Family, Flags, OwnedTable, TableSize};
 use crate::oracle::{CAvail, CDest, Model, DEST_OVERLOAD};
 use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
@@ -231,17 +228,13 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
             last_weight: d.last_weight,
         })
         .collect();
-    // order[i]: the fixture index of the i-th destination as built.
+    // order[i]: the fixture index of the i-th destination as built (the
+    // core puts them in table order).
     let mut order: Vec<usize> = (0..core.len()).collect();
-    if f.flags.canonical {
-        sort_canonical_by_key(&mut order, |&i| core[i]);
-    }
-    let built: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
+    let table: OwnedTable<u16> =
+        OwnedTable::build_from(size, f.flags.canonical, &mut order, |&i| core[i])
+            .map_err(|e| format!("Rust build: {e}"))?;
     let cdests: Vec<CDest> = order.iter().map(|&i| f.dests[i]).collect();
-
-    let mut slots = vec![u16::EMPTY; size.slots() as usize];
-    let mut states = vec![DestState::default(); built.len()];
-    populate(size, &built, &mut states, &mut slots).map_err(|e| format!("Rust build: {e}"))?;
     let mut model = Model::new(f.index, f.family == Family::Inet6).ok_or("C model")?;
     let rc = model.build(cdests.clone());
     if rc != 0 {
@@ -255,7 +248,7 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
         .map(|p| {
             let port = if f.flags.port { p.port } else { 0 };
             let addr = Addr::from_nf_inet_addr(f.family, &p.addr);
-            let rust = lookup(&slots, size, &states, &addr, port, f.flags.fallback, &avail);
+            let rust = table.lookup(&addr, port, f.flags.fallback, &avail);
             let c = model.lookup(&p.addr, port, f.flags.fallback);
             Decision {
                 rust: back(rust),

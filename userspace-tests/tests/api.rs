@@ -9,7 +9,8 @@ use common::{build, v4_host};
 use proptest::prelude::*;
 use std::num::NonZeroU32;
 use userspace_tests::maglev::{
-    lookup, populate, Addr, Availability, Dest, DestState, Error, Family, Modulus, Slot, TableSize,
+    lookup, populate, taken_words, Addr, Availability, Cursor, Dest, Error, Family, Modulus,
+    Owners, Permutation, Populated, Scratch, Slot, TableSize, Weights,
 };
 use userspace_tests::oracle::{self, CAvail};
 
@@ -40,24 +41,115 @@ fn table_sizes() {
     assert_eq!(TableSize::DEFAULT.slots(), 4093);
 }
 
+fn perms(s: TableSize, dests: &[Dest]) -> Vec<Permutation> {
+    dests
+        .iter()
+        .map(|d| Permutation::new(s, &d.addr, d.port))
+        .collect()
+}
+
 #[test]
 fn buffer_sizes_are_checked() {
     let s = TableSize::new(8).unwrap();
     let dests = [dest(0, 1), dest(1, 1)];
-    let mut states = [DestState::default(); 2];
+    let p = perms(s, &dests);
+    let lw = [1, 1];
+    let mut cursors = [Cursor::default(); 2];
+    let mut taken = vec![0u64; taken_words(s)];
     let mut short = vec![0u16; 250];
     let mut slots = vec![7u16; 251];
     assert_eq!(
-        populate(s, &dests, &mut states, &mut short),
+        populate(
+            s,
+            &p,
+            &lw,
+            Scratch {
+                cursors: &mut cursors[..2],
+                taken: &mut taken[..4]
+            },
+            &mut short
+        ),
         Err(Error::BufferSize)
     );
     assert_eq!(
-        populate(s, &dests, &mut states[..1], &mut slots),
+        populate(
+            s,
+            &p,
+            &lw,
+            Scratch {
+                cursors: &mut cursors[..1],
+                taken: &mut taken[..4]
+            },
+            &mut slots
+        ),
         Err(Error::BufferSize)
     );
+    assert_eq!(
+        populate(
+            s,
+            &p,
+            &lw[..1],
+            Scratch {
+                cursors: &mut cursors[..2],
+                taken: &mut taken[..4]
+            },
+            &mut slots
+        ),
+        Err(Error::BufferSize)
+    );
+    assert_eq!(
+        populate(
+            s,
+            &p,
+            &lw,
+            Scratch {
+                cursors: &mut cursors[..2],
+                taken: &mut taken[..3]
+            },
+            &mut slots
+        ),
+        Err(Error::BufferSize)
+    );
+    // A permutation that no destination of this size has.
+    for bad in [
+        Permutation {
+            offset: 251,
+            skip: 1,
+        },
+        Permutation { offset: 0, skip: 0 },
+        Permutation {
+            offset: 0,
+            skip: 251,
+        },
+    ] {
+        assert_eq!(
+            populate(
+                s,
+                &[bad, p[1]],
+                &lw,
+                Scratch {
+                    cursors: &mut cursors[..2],
+                    taken: &mut taken[..4]
+                },
+                &mut slots
+            ),
+            Err(Error::BadPermutation)
+        );
+    }
     // Nothing was written on error.
     assert!(slots.iter().all(|&x| x == 7));
-    assert!(populate(s, &dests, &mut states, &mut slots).is_ok());
+    assert!(populate(
+        s,
+        &p,
+        &lw,
+        Scratch {
+            cursors: &mut cursors[..2],
+            taken: &mut taken[..4]
+        },
+        &mut slots
+    )
+    .is_ok());
+    assert!(!slots.contains(&u16::EMPTY));
 }
 
 #[test]
@@ -74,28 +166,38 @@ fn too_many_dests() {
     assert_eq!(build::<u16>(s, &dests).err(), Some(Error::TooManyDests));
     assert!(build::<u16>(s, &dests[..65535]).is_ok());
     let t = build::<u32>(s, &dests).expect("u32 slots index them all");
-    assert!(t.states.iter().all(|st| st.slots >= 1));
+    assert!(t.slot_counts().iter().all(|&c| c >= 1));
 }
 
 #[test]
 fn no_positive_weight_empties_the_table() {
     let s = TableSize::new(9).unwrap();
     for dests in [vec![], vec![dest(0, 0), dest(1, 0)], vec![dest(0, -4)]] {
-        let mut states = vec![
-            DestState {
-                turns: 9,
-                ..Default::default()
-            };
-            dests.len()
-        ];
+        let p = perms(s, &dests);
+        let lw: Vec<i32> = dests.iter().map(|d| d.last_weight).collect();
+        let mut cursors = vec![Cursor::default(); dests.len()];
+        let mut taken = vec![0u64; taken_words(s)];
+        let scratch = Scratch {
+            cursors: &mut cursors,
+            taken: &mut taken,
+        };
         let mut slots = vec![3u16; 509];
-        let w = populate(s, &dests, &mut states, &mut slots).expect("builds");
-        assert_eq!(w.gcd, 0);
-        assert!(slots.iter().all(|&x| x == u16::EMPTY));
-        assert!(states.iter().all(|st| *st == DestState::default()));
-        let avail = CAvail(&[]);
+        let built = populate(s, &p, &lw, scratch, &mut slots).expect("builds");
         assert_eq!(
-            lookup(&slots, s, &states, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
+            built,
+            Populated {
+                weights: Weights { gcd: 0, rshift: 0 },
+                reached: 0
+            }
+        );
+        assert!(slots.iter().all(|&x| x == u16::EMPTY));
+        let avail = CAvail(&[]);
+        let owners = Owners {
+            built,
+            last_weights: &lw,
+        };
+        assert_eq!(
+            lookup(&slots, s, owners, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
             None
         );
     }
@@ -153,18 +255,34 @@ proptest! {
             return Ok(());
         };
         let dests: Vec<Dest> = (0..n).map(|i| dest(i as u32, ws[i])).collect();
-        let mut states = vec![DestState::default(); n_states];
+        let p = perms(s, &dests);
+        let lw: Vec<i32> = ws[..n_states.min(n)].to_vec();
+        let mut cursors = vec![Cursor::default(); n_states];
+        let mut taken = vec![0u64; taken_words(s)];
+        let scratch = Scratch {
+            cursors: &mut cursors,
+            taken: &mut taken,
+        };
         let mut slots = vec![0u16; n_slots];
-        let r = populate(s, &dests, &mut states, &mut slots);
+        let r = populate(s, &p, &lw, scratch, &mut slots);
         if n_slots != s.slots() as usize || n_states != n {
             prop_assert_eq!(r, Err(Error::BufferSize));
         }
-        // Lookups on junk tables of any length stay in bounds; indices
-        // returned are slot contents, so the caller checks them anyway.
+        // Lookups on junk tables of any length, with any build result,
+        // stay in bounds; indices returned are slot contents, so the caller
+        // checks them anyway.
         let a = Addr::V4(addr);
-        let _ = lookup(&junk, s, &states, &a, port, fallback, &All);
-        let _ = lookup(&junk, s, &states, &a, port, fallback, &Nothing);
-        let _ = lookup(&slots, s, &states, &a, port, fallback, &All);
+        let built = r.unwrap_or(Populated {
+            weights: Weights { gcd: 1, rshift: 0 },
+            reached: n,
+        });
+        let owners = Owners {
+            built,
+            last_weights: &lw,
+        };
+        let _ = lookup(&junk, s, owners, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, owners, &a, port, fallback, &Nothing);
+        let _ = lookup(&slots, s, owners, &a, port, fallback, &All);
     }
 }
 

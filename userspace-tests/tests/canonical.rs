@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{build, family, raw_addr_of, Rng};
+use common::{build, family, Rng};
 use proptest::prelude::*;
-use std::collections::BTreeSet;
 use userspace_tests::maglev::{
     canonical_cmp, sort_canonical_by_key, Addr, Dest, Family, Slot, TableSize,
 };
@@ -23,28 +22,13 @@ fn owners(size: TableSize, dests: &[Dest]) -> Vec<Option<(Addr, u16)>> {
         .collect()
 }
 
-/// Destinations with distinct (address, port), as IPVS guarantees.
-fn unique_dests(fam: Family, max: usize) -> impl Strategy<Value = Vec<Dest>> {
-    prop::collection::vec((raw_addr_of(fam), any::<u16>(), 0..=50i32), 0..=max).prop_map(move |v| {
-        let mut seen = BTreeSet::new();
-        v.into_iter()
-            .filter(|(raw, port, _)| seen.insert((*raw, *port)))
-            .map(|(raw, port, w)| Dest {
-                addr: Addr::from_nf_inet_addr(fam, &raw),
-                port,
-                last_weight: w,
-            })
-            .collect()
-    })
-}
-
 proptest! {
     #![proptest_config(common::config(200))]
 
     #[test]
     fn canonical_order_ignores_insertion_order(
         index in 8u32..=13,
-        dests in family().prop_flat_map(|f| unique_dests(f, 120)),
+        dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=50, 0..=120)),
         seed: u64,
     ) {
         let size = TableSize::new(index).expect("valid index");
@@ -62,7 +46,7 @@ proptest! {
     /// by `canonical_cmp` orders it, by value or through indices.
     #[test]
     fn sort_canonical_by_key_sorts(
-        dests in family().prop_flat_map(|f| unique_dests(f, 150)),
+        dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=50, 0..=150)),
         dups in 0usize..20,
         seed: u64,
     ) {
@@ -80,7 +64,7 @@ proptest! {
     }
 
     #[test]
-    fn canonical_cmp_is_a_total_order(x in unique_dests(Family::Inet6, 3)) {
+    fn canonical_cmp_is_a_total_order(x in common::unique_dests(Family::Inet6, any::<u16>(), 0..=50, 0..=3)) {
         for a in &x {
             prop_assert_eq!(canonical_cmp(a, a), core::cmp::Ordering::Equal);
             for b in &x {

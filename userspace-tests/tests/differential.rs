@@ -117,11 +117,16 @@ fn check(svc: &Service) -> Result<(), TestCaseError> {
     };
 
     let (gcd, rshift) = model.weights();
-    prop_assert_eq!((t16.weights.gcd, t16.weights.rshift as i32), (gcd, rshift));
+    prop_assert_eq!(
+        (t16.built.weights.gcd, t16.built.weights.rshift as i32),
+        (gcd, rshift)
+    );
     let c_slots = model.slots();
     prop_assert!(as_i32(&t16.slots) == c_slots, "u16 table differs from C");
     prop_assert!(as_i32(&t32.slots) == c_slots, "u32 table differs from C");
-    prop_assert_eq!(&t16.states, &t32.states);
+    prop_assert_eq!(&t16.perms, &t32.perms);
+    prop_assert_eq!(t16.built, t32.built);
+    prop_assert_eq!(t16.slot_counts(), t32.slot_counts());
 
     let avail = CAvail(model.dests());
     for &(raw, port) in clients {
@@ -129,8 +134,24 @@ fn check(svc: &Service) -> Result<(), TestCaseError> {
         let addr = Addr::from_nf_inet_addr(fam, &raw);
         for fallback in [false, true] {
             let c = model.lookup(&raw, port, fallback);
-            let r16 = lookup(&t16.slots, size, &t16.states, &addr, port, fallback, &avail);
-            let r32 = lookup(&t32.slots, size, &t32.states, &addr, port, fallback, &avail);
+            let r16 = lookup(
+                &t16.slots,
+                size,
+                t16.owners(),
+                &addr,
+                port,
+                fallback,
+                &avail,
+            );
+            let r32 = lookup(
+                &t32.slots,
+                size,
+                t32.owners(),
+                &addr,
+                port,
+                fallback,
+                &avail,
+            );
             prop_assert_eq!(r16, c, "u16 lookup, fallback {}", fallback);
             prop_assert_eq!(r32, c, "u32 lookup, fallback {}", fallback);
         }

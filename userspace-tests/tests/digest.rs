@@ -9,7 +9,6 @@ mod common;
 
 use common::{build, family, raw_addr_of, v4_host, Rng};
 use proptest::prelude::*;
-use std::collections::BTreeSet;
 use userspace_tests::maglev::{
     siphash24, sort_canonical_by_key, table_digest, Addr, Dest, Family, SipHash24, Slot, TableSize,
     DIGEST_KEY, DIGEST_VERSION,
@@ -89,19 +88,6 @@ fn example_v4() -> Vec<Dest> {
         .into_iter()
         .map(|(host, w)| dest(Addr::V4([10, 0, 1, host]), 8080, w))
         .collect()
-}
-
-/// Destinations with distinct (address, port), as IPVS guarantees.
-fn unique_dests(fam: Family, min: usize, max: usize) -> impl Strategy<Value = Vec<Dest>> {
-    prop::collection::vec((raw_addr_of(fam), any::<u16>(), 0..=20i32), min..=max).prop_map(
-        move |v| {
-            let mut seen = BTreeSet::new();
-            v.into_iter()
-                .filter(|(raw, port, _)| seen.insert((*raw, *port)))
-                .map(|(raw, port, w)| dest(Addr::from_nf_inet_addr(fam, &raw), port, w))
-                .collect()
-        },
-    )
 }
 
 #[test]
@@ -235,7 +221,7 @@ proptest! {
     #[test]
     fn canonical_order_same_digest(
         index in 8u32..=12,
-        dests in family().prop_flat_map(|f| unique_dests(f, 1, 60)),
+        dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=20, 1..=60)),
         seed: u64,
     ) {
         let size = TableSize::new(index).expect("valid index");
@@ -253,7 +239,7 @@ proptest! {
     #[test]
     fn destination_array_order_does_not_matter(
         index in 8u32..=12,
-        dests in family().prop_flat_map(|f| unique_dests(f, 1, 60)),
+        dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=20, 1..=60)),
         seed: u64,
     ) {
         let size = TableSize::new(index).expect("valid index");
@@ -284,7 +270,7 @@ proptest! {
     #[test]
     fn any_single_change_changes_the_digest(
         index in 8u32..=12,
-        (fam, dests) in family().prop_flat_map(|f| (Just(f), unique_dests(f, 1, 40))),
+        (fam, dests) in family().prop_flat_map(|f| (Just(f), common::unique_dests(f, any::<u16>(), 0..=20, 1..=40))),
         change in 0u8..3,
         pick: u64,
         new_weight in 1..=20i32,
@@ -296,7 +282,7 @@ proptest! {
         let before = dests.clone();
         let mut after = dests;
         let t = build::<u16>(size, &before).expect("builds");
-        let owning: Vec<usize> = (0..before.len()).filter(|&i| t.states[i].slots > 0).collect();
+        let owning: Vec<usize> = (0..before.len()).filter(|&i| t.slot_counts()[i] > 0).collect();
         match change {
             0 => {
                 let d = dest(Addr::from_nf_inet_addr(fam, &extra), extra_port, new_weight);
@@ -335,8 +321,8 @@ proptest! {
     /// for arbitrary pairs of small configurations (often equal ones).
     #[test]
     fn digest_equality_is_table_equality(
-        a in unique_dests(Family::Inet, 0, 4),
-        b in unique_dests(Family::Inet, 0, 4),
+        a in common::unique_dests(Family::Inet, any::<u16>(), 0..=20, 0..=4),
+        b in common::unique_dests(Family::Inet, any::<u16>(), 0..=20, 0..=4),
         same_set: bool,
         seed: u64,
     ) {

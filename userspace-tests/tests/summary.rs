@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{build, family, raw_addr_of, v4_host, Rng};
+use common::{build, family, v4_host, Rng};
 use proptest::prelude::*;
-use std::collections::BTreeSet;
 use userspace_tests::maglev::{
-    count_slots, dest_share, moved_slots, sort_canonical_by_key, Addr, Dest, DestState, Family,
-    Share, Slot, TableSize,
+    count_slots, moved_slots, sort_canonical_by_key, Addr, Dest, Family, Share, Slot, TableSize,
 };
 
 fn dest(addr: Addr, port: u16, last_weight: i32) -> Dest {
@@ -26,17 +24,6 @@ fn equal_dests(n: u32) -> Vec<Dest> {
     (0..n)
         .map(|i| dest(Addr::from_nf_inet_addr(Family::Inet, &v4_host(i)), 80, 1))
         .collect()
-}
-
-/// Destinations with distinct (address, port), as IPVS guarantees.
-fn unique_dests(fam: Family, max: usize) -> impl Strategy<Value = Vec<Dest>> {
-    prop::collection::vec((raw_addr_of(fam), 0..4u16, 0..=20i32), 0..=max).prop_map(move |v| {
-        let mut seen = BTreeSet::new();
-        v.into_iter()
-            .filter(|(raw, port, _)| seen.insert((*raw, *port)))
-            .map(|(raw, port, w)| dest(Addr::from_nf_inet_addr(fam, &raw), port, w))
-            .collect()
-    })
 }
 
 /// The moved-slot count written out directly: owners compared slot by slot.
@@ -94,15 +81,20 @@ fn slot_counts_agree_with_the_build() {
         let t = build::<u32>(size, &dests).expect("builds");
         let mut counts = vec![u32::MAX; dests.len()];
         let unnamed = count_slots(&t.slots, &mut counts);
-        let from_build: Vec<u32> = t.states.iter().map(|s| s.slots).collect();
-        assert_eq!(counts, from_build, "index {index}");
+        // A plain count of each index, to check against.
+        let mut plain = vec![0u32; dests.len()];
+        for slot in &t.slots {
+            if let Some(i) = slot.index() {
+                plain[i] += 1;
+            }
+        }
+        assert_eq!(counts, plain, "index {index}");
         let any_weight = dests.iter().any(|d| d.last_weight > 0);
         assert_eq!(unnamed, if any_weight { 0 } else { size.slots() });
         // The shares add up to 100%, within rounding.
-        let total: u32 = t
-            .states
+        let total: u32 = counts
             .iter()
-            .map(|s| dest_share(s, size).basis_points())
+            .map(|&c| Share::of_table(c, size).basis_points())
             .sum();
         if any_weight {
             assert!(
@@ -125,14 +117,10 @@ fn count_slots_with_a_short_counts_buffer() {
 }
 
 #[test]
-fn dest_share_is_slots_over_m() {
+fn a_share_of_the_table_is_slots_over_m() {
     let size = TableSize::DEFAULT;
-    let st = DestState {
-        slots: 409,
-        ..DestState::default()
-    };
-    assert_eq!(dest_share(&st, size), Share::new(409, 4093));
-    assert_eq!(dest_share(&st, size).to_string(), "9.99%");
+    assert_eq!(Share::of_table(409, size), Share::new(409, 4093));
+    assert_eq!(Share::of_table(409, size).to_string(), "9.99%");
 }
 
 #[test]
@@ -149,7 +137,7 @@ fn removing_one_of_ten_moves_about_a_tenth() {
             rest.remove(k);
             let after = build::<u16>(size, &rest).expect("builds");
             let moved = moved_slots(&before.slots, &all, &after.slots, &rest);
-            let own = before.states[k].slots;
+            let own = before.slot_counts()[k];
             assert!(own.abs_diff(size.slots() / 10) <= 1, "index {index}");
             assert!(moved >= own, "index {index}, removed {k}");
             let share = Share::of_table(moved, size).per_million();
@@ -200,7 +188,7 @@ proptest! {
     #[test]
     fn moved_slots_matches_direct_count(
         index in 8u32..=11,
-        (a, b) in family().prop_flat_map(|f| (unique_dests(f, 30), unique_dests(f, 30))),
+        (a, b) in family().prop_flat_map(|f| (common::unique_dests(f, 0..4u16, 0..=20, 0..=30), common::unique_dests(f, 0..4u16, 0..=20, 0..=30))),
     ) {
         let size = TableSize::new(index).expect("valid index");
         let ta = build::<u16>(size, &a).expect("builds");
@@ -214,7 +202,7 @@ proptest! {
     /// configuration moves nothing.
     #[test]
     fn canonical_reorder_moves_nothing(
-        dests in family().prop_flat_map(|f| unique_dests(f, 30)),
+        dests in family().prop_flat_map(|f| common::unique_dests(f, 0..4u16, 0..=20, 0..=30)),
         seed: u64,
     ) {
         let size = TableSize::new(9).expect("valid index");

@@ -3,7 +3,7 @@
 //! The reports: `summary`, `lookup`, `plan` and `compare`.
 
 use crate::args::{Change, Client, Director, Plan, Sampling};
-use crate::maglev::{dest_share, moved_slots, Family, Share};
+use crate::maglev::{moved_slots, Family, Share};
 use crate::service::{family_name, DestSpec, Service, Table};
 use crate::UsageError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -87,7 +87,7 @@ pub fn summary(svc: &Service, kernel_digest: Option<u64>) -> Result<String, Usag
         &mut out,
         format!(
             "weights:      gcd {}, shift {}",
-            t.weights.gcd, t.weights.rshift
+            t.table.built.weights.gcd, t.table.built.weights.rshift
         ),
     );
     line(&mut out, format!("destinations: {}", t.specs.len()));
@@ -108,18 +108,18 @@ pub fn summary(svc: &Service, kernel_digest: Option<u64>) -> Result<String, Usag
         let rows: Vec<Vec<String>> = t
             .specs
             .iter()
-            .zip(&t.states)
+            .zip(&t.counts)
             .enumerate()
-            .map(|(i, (d, st))| {
+            .map(|(i, (d, &slots))| {
                 vec![
                     i.to_string(),
                     d.ip.to_string(),
                     d.port.to_string(),
                     d.weight.to_string(),
                     d.last_weight.to_string(),
-                    st.turns.to_string(),
-                    st.slots.to_string(),
-                    dest_share(st, svc.size).to_string(),
+                    t.table.turns(i).to_string(),
+                    slots.to_string(),
+                    Share::of_table(slots, svc.size).to_string(),
                     availability(d).to_string(),
                 ]
             })
@@ -337,7 +337,7 @@ pub fn plan(svc: &Service, plan: &Plan) -> Result<String, UsageError> {
         t.specs
             .iter()
             .position(|s| s.is(d.ip, d.port))
-            .map(|i| t.states[i].slots)
+            .map(|i| t.counts[i])
     };
     let weight_text = |d: &DestSpec| {
         if d.weight == d.last_weight {
@@ -385,7 +385,7 @@ pub fn plan(svc: &Service, plan: &Plan) -> Result<String, UsageError> {
     );
     line(&mut out, "");
 
-    let moved = moved_slots(&old.slots, &old.dests, &new.slots, &new.dests);
+    let moved = moved_slots(&old.table.slots, &old.dests, &new.table.slots, &new.dests);
     line(
         &mut out,
         format!(
@@ -488,7 +488,7 @@ pub fn compare(directors: &[Director; 2], sampling: Sampling) -> Result<String, 
         line(&mut out, "");
     }
     let m = sa.size.slots().max(sb.size.slots());
-    let moved = moved_slots(&ta.slots, &ta.dests, &tb.slots, &tb.dests);
+    let moved = moved_slots(&ta.table.slots, &ta.dests, &tb.table.slots, &tb.dests);
     line(
         &mut out,
         format!("slots differing: {moved} of {m} ({})", Share::new(moved, m)),

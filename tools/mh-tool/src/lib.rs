@@ -14,6 +14,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms)]
 
+// The core's userspace face (`OwnedTable`) builds on `alloc`.
+extern crate alloc;
+
 #[path = "../../../src/maglev/mod.rs"]
 pub mod maglev;
 

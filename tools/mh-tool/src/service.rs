@@ -5,8 +5,8 @@
 //! table with the shared core.
 
 use crate::maglev::{
-    available, first_slot, lookup, populate, sort_canonical_by_key, table_digest, Addr,
-    Availability, Dest, DestState, Family, Slot, TableSize, Weights,
+    available, first_slot, table_digest, Addr, Availability, Dest, Family, OwnedTable, Slot,
+    TableSize,
 };
 use crate::UsageError;
 use std::net::{IpAddr, SocketAddr};
@@ -292,25 +292,22 @@ impl Service {
                 last_weight: d.last_weight,
             })
             .collect();
+        // The core puts the destinations in table order (list order, or
+        // canonical order with flag-3) and builds the table.
         let mut order: Vec<usize> = (0..core.len()).collect();
-        if self.flags.canonical {
-            sort_canonical_by_key(&mut order, |&i| core[i]);
-        }
+        let table =
+            OwnedTable::build_from(self.size, self.flags.canonical, &mut order, |&i| core[i])
+                .map_err(|e| UsageError(format!("cannot build the table: {e}")))?;
         let dests: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
         let specs: Vec<DestSpec> = order.iter().map(|&i| self.dests[i]).collect();
-        let mut slots = vec![u32::EMPTY; self.size.slots() as usize];
-        let mut states = vec![DestState::default(); dests.len()];
-        let weights = populate(self.size, &dests, &mut states, &mut slots)
-            .map_err(|e| UsageError(format!("cannot build the table: {e}")))?;
+        let counts = table.slot_counts();
         Ok(Table {
-            size: self.size,
             family: self.family,
             flags: self.flags,
             dests,
             specs,
-            states,
-            slots,
-            weights,
+            counts,
+            table,
         })
     }
 }
@@ -319,8 +316,6 @@ impl Service {
 /// canonical order with `flag-3`.
 #[derive(Clone, Debug)]
 pub struct Table {
-    /// The table size.
-    pub size: TableSize,
     /// The service's family.
     pub family: Family,
     /// The service's flags.
@@ -329,12 +324,10 @@ pub struct Table {
     pub dests: Vec<Dest>,
     /// The destinations as given, in build order.
     pub specs: Vec<DestSpec>,
-    /// Per destination: turns and slot count.
-    pub states: Vec<DestState>,
-    /// The slots: indices into `dests`.
-    pub slots: Vec<u32>,
-    /// gcd and shift of the weights.
-    pub weights: Weights,
+    /// Slots per destination.
+    pub counts: Vec<u32>,
+    /// The table the core built (size, slots, weights, turns).
+    pub table: OwnedTable<u32>,
 }
 
 /// Where one client goes.
@@ -352,7 +345,7 @@ pub struct Decision {
 impl Table {
     /// The table digest ([`crate::maglev::table_digest`]).
     pub fn digest(&self) -> u64 {
-        table_digest(self.size, &self.dests, &self.slots)
+        table_digest(self.table.size, &self.dests, &self.table.slots)
     }
 
     /// Where a client at `ip` with source port `port` goes. The port is
@@ -360,17 +353,9 @@ impl Table {
     pub fn lookup(&self, ip: IpAddr, port: u16) -> Decision {
         let addr = Addr::from_nf_inet_addr(self.family, &raw_ip(ip));
         let port = if self.flags.port { port } else { 0 };
-        let slot = first_slot(self.size, &addr, port);
-        let owner = self.slots.get(slot as usize).and_then(|s| s.index());
-        let chosen = lookup(
-            &self.slots,
-            self.size,
-            &self.states,
-            &addr,
-            port,
-            self.flags.fallback,
-            self,
-        );
+        let slot = first_slot(self.table.size, &addr, port);
+        let owner = self.table.slots.get(slot as usize).and_then(|s| s.index());
+        let chosen = self.table.lookup(&addr, port, self.flags.fallback, self);
         Decision {
             slot,
             owner,
@@ -380,7 +365,11 @@ impl Table {
 
     /// Slots that name no destination.
     pub fn empty_slots(&self) -> u32 {
-        self.slots.iter().filter(|s| s.index().is_none()).count() as u32
+        self.table
+            .slots
+            .iter()
+            .filter(|s| s.index().is_none())
+            .count() as u32
     }
 }
 

@@ -4,7 +4,7 @@
 //! digests against the core, lookups against every fixture of
 //! userspace-tests, and plan numbers.
 
-use mh_tool::maglev::{populate, table_digest, Addr, Dest, DestState, Family, Slot, TableSize};
+use mh_tool::maglev::{table_digest, Addr, Dest, Family, OwnedTable, TableSize};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,10 +105,8 @@ fn core_digest(index: u32, family: Family, dests: &[(IpAddr, u16, i32)]) -> u64 
             }
         })
         .collect();
-    let mut slots = vec![u16::EMPTY; size.slots() as usize];
-    let mut states = vec![DestState::default(); dests.len()];
-    populate(size, &dests, &mut states, &mut slots).expect("builds");
-    table_digest(size, &dests, &slots)
+    let table = OwnedTable::<u16>::build(size, &dests).expect("builds");
+    table_digest(size, &dests, &table.slots)
 }
 
 #[test]

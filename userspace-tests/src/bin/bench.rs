@@ -12,8 +12,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use userspace_tests::maglev::{
-    hsiphash_u32, lookup, populate, Addr, Availability, Dest, DestState, Family, Slot, TableSize,
-    HASH1,
+    build, hsiphash_u32, lookup, taken_words, Addr, Availability, Cursor, Dest, Family, Layout,
+    OwnedTable, Owners, Permutation, Scratch, Slot, TableSize, HASH1,
 };
 use userspace_tests::oracle::{self, CAvail, CDest, Model, DEST_OVERLOAD};
 
@@ -128,14 +128,14 @@ impl Availability for Always {
 fn rust_lookups<S: Slot, A: Availability>(
     slots: &[S],
     size: TableSize,
-    states: &[DestState],
+    owners: Owners<'_>,
     c: &Clients,
     fallback: bool,
     avail: &A,
 ) -> u64 {
     let mut sum = 0u64;
     for (addr, &port) in c.addrs.iter().zip(&c.ports) {
-        let d = lookup(slots, size, states, addr, port, fallback, avail);
+        let d = lookup(slots, size, owners, addr, port, fallback, avail);
         sum += d.map_or(0, |i| i as u64 + 1);
     }
     sum
@@ -179,8 +179,7 @@ fn format_ns(ns: f64) -> String {
 struct Service {
     size: TableSize,
     model: Model,
-    slots: Vec<u16>,
-    states: Vec<DestState>,
+    table: OwnedTable<u16>,
 }
 
 fn service(index: u32, n: usize) -> Service {
@@ -188,15 +187,8 @@ fn service(index: u32, n: usize) -> Service {
     let cd = destinations(n);
     let mut model = Model::new(index, false).expect("C model");
     assert_eq!(model.build(cd.clone()), 0);
-    let mut slots = vec![u16::EMPTY; size.slots() as usize];
-    let mut states = vec![DestState::default(); n];
-    populate(size, &core_dests(&cd), &mut states, &mut slots).expect("builds");
-    Service {
-        size,
-        model,
-        slots,
-        states,
-    }
+    let table = OwnedTable::build(size, &core_dests(&cd)).expect("builds");
+    Service { size, model, table }
 }
 
 /// Marks every `1/share`-th destination overloaded (share in percent).
@@ -223,7 +215,14 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
         // rebuild).
         let avail = CAvail(s.model.dests());
         let r = time_per_item(plan, items, || {
-            rust_lookups(black_box(&s.slots), s.size, &s.states, &c, false, &avail)
+            rust_lookups(
+                black_box(&s.table.slots),
+                s.size,
+                s.table.owners(),
+                &c,
+                false,
+                &avail,
+            )
         });
         let cc = time_per_item(plan, items, || {
             s.model.bench_lookups(black_box(&c.raw), &c.ports_be, false)
@@ -240,7 +239,14 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
     {
         let s = service(12, 100);
         let r = time_per_item(plan, items, || {
-            rust_lookups(black_box(&s.slots), s.size, &s.states, &c, false, &Always)
+            rust_lookups(
+                black_box(&s.table.slots),
+                s.size,
+                s.table.owners(),
+                &c,
+                false,
+                &Always,
+            )
         });
         rows.push(Row {
             what: format!(
@@ -266,7 +272,14 @@ fn lookup_rows(plan: &Plan, rows: &mut Vec<Row>) {
         };
         let avail = CAvail(s.model.dests());
         let r = time_per_item(plan, take, || {
-            rust_lookups(black_box(&s.slots), s.size, &s.states, &sub, true, &avail)
+            rust_lookups(
+                black_box(&s.table.slots),
+                s.size,
+                s.table.owners(),
+                &sub,
+                true,
+                &avail,
+            )
         });
         let cc = time_per_item(plan, take, || {
             s.model
@@ -299,13 +312,27 @@ fn build_rows(plan: &Plan, rows: &mut Vec<Row>) {
             let size = TableSize::new(index).expect("valid index");
             let cd = destinations(n);
             let core = core_dests(&cd);
+            let mut items = core.clone();
             let mut slots = vec![u16::EMPTY; size.slots() as usize];
-            let mut states = vec![DestState::default(); n];
+            let mut perms = vec![Permutation::default(); n];
+            let mut last_weights = vec![0; n];
+            let mut cursors = vec![Cursor::default(); n];
+            let mut taken = vec![0; taken_words(size)];
             let mut model = Model::new(index, false).expect("C model");
             model.build(cd.clone());
+            // A fresh build, every permutation hashed, as C does.
             let r = time_per_item(plan, 1, || {
-                populate(size, black_box(&core), &mut states, &mut slots)
-                    .map_or(0, |w| w.gcd as u64)
+                let out = Layout {
+                    perms: &mut perms,
+                    last_weights: &mut last_weights,
+                    scratch: Scratch {
+                        cursors: &mut cursors,
+                        taken: &mut taken,
+                    },
+                    slots: &mut slots,
+                };
+                build(size, false, black_box(&mut items), |d| *d, |_| None, out)
+                    .map_or(0, |b| b.weights.gcd as u64)
             });
             let c = time_per_item(plan, 1, || model.rebuild() as u64);
             rows.push(row_ns(

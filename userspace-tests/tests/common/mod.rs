@@ -9,9 +9,7 @@
 pub mod fixture;
 
 use proptest::prelude::*;
-use userspace_tests::maglev::{
-    populate, Addr, Dest, DestState, Error, Family, Slot, TableSize, Weights,
-};
+use userspace_tests::maglev::{Addr, Dest, Error, Family, OwnedTable, Slot, TableSize};
 use userspace_tests::oracle::{CDest, DEST_OVERLOAD};
 
 /// The core's view of a C destination in a service of `family`.
@@ -28,23 +26,31 @@ pub fn core_dests(family: Family, dests: &[CDest]) -> Vec<Dest> {
     dests.iter().map(|d| core_dest(family, d)).collect()
 }
 
-/// A built core table.
-pub struct Built<S> {
-    pub slots: Vec<S>,
-    pub states: Vec<DestState>,
-    pub weights: Weights,
+/// Destinations with distinct (address, port), as IPVS guarantees: `count`
+/// candidates with ports from `ports` and last weights from `weights`,
+/// those that repeat an (address, port) dropped.
+pub fn unique_dests(
+    fam: Family,
+    ports: impl Strategy<Value = u16>,
+    weights: std::ops::RangeInclusive<i32>,
+    count: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = Vec<Dest>> {
+    prop::collection::vec((raw_addr_of(fam), ports, weights), count).prop_map(move |v| {
+        let mut seen = std::collections::BTreeSet::new();
+        v.into_iter()
+            .filter(|(raw, port, _)| seen.insert((*raw, *port)))
+            .map(|(raw, port, w)| Dest {
+                addr: Addr::from_nf_inet_addr(fam, &raw),
+                port,
+                last_weight: w,
+            })
+            .collect()
+    })
 }
 
-/// Builds a core table of slot type `S`.
-pub fn build<S: Slot>(size: TableSize, dests: &[Dest]) -> Result<Built<S>, Error> {
-    let mut slots = vec![S::EMPTY; size.slots() as usize];
-    let mut states = vec![DestState::default(); dests.len()];
-    let weights = populate(size, dests, &mut states, &mut slots)?;
-    Ok(Built {
-        slots,
-        states,
-        weights,
-    })
+/// Builds a core table of slot type `S`, in the order given.
+pub fn build<S: Slot>(size: TableSize, dests: &[Dest]) -> Result<OwnedTable<S>, Error> {
+    OwnedTable::build(size, dests)
 }
 
 /// A table as destination indices, -1 for empty (the C model's form).

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `READ_ONCE()` for the integer fields IPVS writes while the scheduler
+//! reads them (weights, flags).
+
+/// Integers that are read with one machine load: every bit pattern is
+/// valid and an aligned access is never torn.
+pub(super) trait Word: Copy {}
+
+impl Word for i32 {}
+impl Word for u32 {}
+
+/// One load that the compiler may neither tear, merge nor repeat: the
+/// kernel's `READ_ONCE()`.
+///
+/// FIXME(read_once): `kernel::sync::atomic::atomic_load` once it inlines;
+/// without CONFIG_RUST_INLINE_HELPERS (which neither Debian's GCC-built
+/// kernels nor a clang kernel whose LLVM differs from rustc's can have) it
+/// is a call into C, on the path of every new connection.
+///
+/// # Safety
+///
+/// `p` must be valid for reads and properly aligned.
+#[inline(always)]
+pub(super) unsafe fn read_once<T: Word>(p: *const T) -> T {
+    // SAFETY:
+    // - Guaranteed by the caller: `p` is valid for reads and aligned.
+    // - A store on another CPU may race with this read. That is not sound
+    //   under Rust's rules, but the LKMM allows it for a volatile access of
+    //   an aligned machine word, which is what READ_ONCE() does.
+    // - `T: Word`, so every bit pattern read is a valid `T`.
+    unsafe { core::ptr::read_volatile(p) }
+}
