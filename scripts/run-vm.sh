@@ -38,9 +38,11 @@ if [[ -f $kernel_dir/boot/vmlinuz ]]; then
 	image=$kernel_dir/boot/vmlinuz
 	initrd=$kernel_dir/boot/initrd.img
 	release=$(cat "$kernel_dir/release")
+	config=$kernel_dir/root$(cat "$kernel_dir/headers")/.config
 else
 	image=$kernel_dir/arch/x86/boot/bzImage
 	release=$(cat "$kernel_dir/include/config/kernel.release")
+	config=$kernel_dir/.config
 fi
 moddir=$kernel_dir/modroot/lib/modules/$release
 [[ -f $image && -d $moddir ]] ||
@@ -100,7 +102,7 @@ boot() {
 		-accel "$accel" -cpu max -smp "$cpus" -m 1536M
 		-nographic -no-reboot -nodefaults -serial "file:$job/console"
 		-kernel "$image" ${initrd:+-initrd "$initrd"}
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on acpi=noirq"
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on acpi=noirq watchdog_thresh=30"
 		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"
 		-fsdev "local,id=modules,path=$moddir,security_model=none,readonly=on"
@@ -113,11 +115,13 @@ boot() {
 	qemu-system-x86_64 "${args[@]}" </dev/null >"$job/qemu.log" 2>&1 &
 	qemu_pid=$!
 	local waited=0 tail_pid
+	timed_out=
 	tail -n +1 -f "$job/console" --pid "$qemu_pid" 2>/dev/null | sed -u 's/^/  | /' >&2 &
 	tail_pid=$!
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		if ((waited >= limit)); then
 			log "guest timed out after ${limit}s; killing QEMU"
+			timed_out=$limit
 			kill -KILL "$qemu_pid" 2>/dev/null || true
 			break
 		fi
@@ -129,25 +133,39 @@ boot() {
 	wait "$tail_pid" 2>/dev/null || true
 }
 
-# KVM hangs at boot on some hosts: use it only where a short probe proved it.
-accel=${VM_ACCEL:-}
-if [[ -z $accel ]]; then
-	probe=$CACHE_DIR/kvm-probe-$(basename "$kernel_dir")
-	if [[ ! -f $probe ]]; then
+# KVM hangs at boot on some hosts: use it only where a short probe boot
+# proved it works (a working KVM guest is at init within seconds; here it
+# hangs). Guests start side by side, so the probe runs under a
+# lock and its result is written whole (rename); it holds for this boot of
+# this machine only, so a failed probe is not kept forever.
+probe_accel() {
+	local probe=$CACHE_DIR/kvm-probe-$(basename "$kernel_dir") boot cached result saved lock
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	exec {lock}>"$probe.lock"
+	flock "$lock"
+	cached=$(cat "$probe" 2>/dev/null || true)
+	if [[ $cached =~ ^$boot\ (kvm|tcg)$ ]]; then
+		result=${BASH_REMATCH[1]}
+	else
 		result=tcg
 		if [[ -w /dev/kvm ]]; then
 			log "probing KVM with a short boot"
 			saved=$(cat "$job/cmd")
 			echo 'exit 0' >"$job/cmd"
-			boot kvm 60 2>/dev/null
+			boot kvm 20 2>/dev/null
 			[[ $(cat "$job/rc" 2>/dev/null) == 0 ]] && result=kvm
-			rm -f "$job/rc" "$job/dmesg" "$job/kmemleak"
+			rm -f "$job/rc" "$job/dmesg" "$job/kmemleak" "$job/cpus"
 			printf '%s\n' "$saved" >"$job/cmd"
 		fi
-		echo "$result" >"$probe"
+		printf '%s %s\n' "$boot" "$result" >"$probe.$$"
+		mv -f "$probe.$$" "$probe"
 	fi
-	accel=$(cat "$probe")
-fi
+	exec {lock}>&-
+	echo "$result"
+}
+accel=${VM_ACCEL:-}
+[[ -n $accel ]] || accel=$(probe_accel)
+[[ $accel == kvm || $accel == tcg ]] || die "no accelerator for QEMU ('$accel')"
 
 log "booting $release under QEMU ($accel), timeout ${timeout_s}s: $*"
 start=$SECONDS
@@ -156,22 +174,28 @@ log "guest ran for $((SECONDS - start))s"
 
 rc=$(cat "$job/rc" 2>/dev/null || echo "none")
 status=0
+failed() {
+	echo "error: $*" >&2
+	((status)) || status=1
+}
 guest_cpus=$(cat "$job/cpus" 2>/dev/null || echo "?")
 if [[ $rc != none && $guest_cpus != "$cpus" ]]; then
-	echo "error: the guest brought up $guest_cpus CPUs, not the $cpus it was given" >&2
-	status=1
+	failed "the guest brought up $guest_cpus CPUs, not the $cpus it was given"
 fi
 if [[ $rc == none ]]; then
 	[[ -s $job/qemu.log ]] && sed 's/^/qemu: /' "$job/qemu.log" >&2
-	echo "error: the guest did not finish the job (timeout or crash); console above" >&2
-	status=1
+	failed "the guest did not finish the job (timeout or crash); console above"
 elif [[ $rc != 0 ]]; then
 	echo "error: the job exited with $rc" >&2
 	status=$rc
 fi
+# The guest writes rc before its last checks: a guest that hangs after the
+# job (in a kmemleak scan, or saving its log) fails whatever rc says.
+[[ -z $timed_out ]] || failed "the guest hung and was killed after ${timed_out}s"
+[[ -s $job/dmesg ]] || failed "the guest saved no kernel log: its reports cannot be checked"
 
 # Any kernel report fails the run, even when the job itself passed.
-reports='BUG:|WARNING:|KASAN|Oops|Kernel panic|suspicious RCU usage|possible (recursive|circular) locking|inconsistent lock state|unreferenced object|general protection fault|Call Trace:|UBSAN|ODEBUG|INFO: task .* blocked|rcu_.*detected stall'
+reports='BUG:|WARNING:|KASAN|Oops|Kernel panic|suspicious RCU usage|possible (recursive|circular) locking|inconsistent lock state|unreferenced object|general protection fault|Call Trace:|UBSAN|ODEBUG|INFO: task .* blocked|rcu_.*detected (expedited )?stalls?|detected expedited stalls|soft lockup|hard LOCKUP|hung_task'
 for f in "$job/dmesg" "$job/console"; do
 	[[ -s $f ]] || continue
 	if grep -Eq "$reports" "$f"; then
@@ -181,9 +205,15 @@ for f in "$job/dmesg" "$job/console"; do
 		break
 	fi
 done
-if [[ -s $job/kmemleak ]]; then
-	echo "error: kmemleak found leaks:" >&2
-	head -n 80 "$job/kmemleak" >&2
-	((status)) || status=1
+# A kernel with kmemleak must have scanned after the job: a missing result,
+# or kmemleak turned off at run time, hides leaks.
+if grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$config" 2>/dev/null; then
+	if [[ $(head -n1 "$job/kmemleak" 2>/dev/null) != "kmemleak: scanned" ]]; then
+		failed "no kmemleak result from a kernel with kmemleak: $(head -n1 "$job/kmemleak" 2>/dev/null || echo missing)"
+	elif tail -n +2 "$job/kmemleak" | grep -q .; then
+		echo "error: kmemleak found leaks:" >&2
+		tail -n +2 "$job/kmemleak" | head -n 80 >&2
+		((status)) || status=1
+	fi
 fi
 exit "$status"
