@@ -31,6 +31,9 @@ step "mh-tool: cargo fmt --check"
 step "mh-tool: cargo clippy --all-targets -- -D warnings"
 (cd "$tool" && cargo clippy --locked --all-targets -- -D warnings)
 
+step "cargo build --release --bins (fixture-oracle: the C model's digest for the scenarios)"
+cargo build --locked --release --bins
+
 step "cargo test --release"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -3,7 +3,7 @@
 //! Parser for golden fixtures (`fixtures/*.mhfx`); the format is described
 //! in `userspace-tests/README.md`.
 
-use crate::maglev::{Addr, Dest, Family, Flags, OwnedTable, TableSize};
+use crate::maglev::{table_digest, Addr, Dest, Family, Flags, OwnedTable, TableSize};
 use crate::oracle::{CAvail, CDest, Model, DEST_OVERLOAD};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -256,4 +256,37 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
             }
         })
         .collect())
+}
+
+/// The digest (`maglev::table_digest`) of the table the C model builds for
+/// the fixture's service: the whole table of an independent implementation
+/// of the C scheduler, to compare with a director's digest. With `flag-3`
+/// the model builds from the canonical order, as the module does.
+pub fn c_digest(f: &Fixture) -> Result<u64, String> {
+    let size = TableSize::new(f.index).map_err(|e| format!("index {}: {e}", f.index))?;
+    let core: Vec<Dest> = f
+        .dests
+        .iter()
+        .map(|d| Dest {
+            addr: Addr::from_nf_inet_addr(f.family, &d.addr),
+            port: u16::from_be(d.port_be),
+            last_weight: d.last_weight,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..core.len()).collect();
+    if f.flags.canonical {
+        crate::maglev::sort_canonical_by_key(&mut order, |&i| core[i]);
+    }
+    let mut model = Model::new(f.index, f.family == Family::Inet6).ok_or("C model")?;
+    let rc = model.build(order.iter().map(|&i| f.dests[i]).collect());
+    if rc != 0 {
+        return Err(format!("C model build: {rc}"));
+    }
+    let slots: Vec<u32> = model
+        .slots()
+        .iter()
+        .map(|&s| u32::try_from(s).unwrap_or(u32::MAX))
+        .collect();
+    let built: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
+    Ok(table_digest(size, &built, &slots))
 }
