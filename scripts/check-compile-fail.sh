@@ -12,7 +12,9 @@
 source "$(dirname "$0")/common.sh"
 
 target=${1:-$("$PROJECT_DIR/scripts/build-kernel.sh" debug)}
-work=$CACHE_DIR/compile-fail
+# This run's own copy: concurrent runs must not build in each other's.
+work=$(mktemp -d "${TMPDIR:-/tmp}/ipvs-mh-compile-fail.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 "$PROJECT_DIR/scripts/build-module.sh" --out "$work" "$target" >/dev/null ||
 	die "the sources without a probe do not build: no probe can be judged"
 
@@ -42,8 +44,5 @@ for probe in "$PROJECT_DIR"/tests/compile-fail/*.rs; do
 		failed=$((failed + 1))
 	fi
 done
-# Leave the copy as it was, without a probe.
-rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*_generated.rs' \
-	"$PROJECT_DIR/src/" "$work/src/"
 ((failed == 0)) || die "$failed misuse probe(s) compiled or failed for another reason"
 log "compile-fail: every misuse probe is refused by the compiler"

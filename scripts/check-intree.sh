@@ -9,15 +9,20 @@
 #   - CONFIG_IP_VS_MH_RS=m builds the module in the tree, at the table size
 #     kconfig chose (9): built in a copy of the debug kernel's build, so only
 #     what the configuration change touches is rebuilt.
-# Prints the path of the in-tree module, which the debug guest loads to see
-# the table size it reports (tests/vm/module.sh).
-#   scripts/check-intree.sh DEBUG_KDIR
+# Copies the in-tree module into OUT_DIR and prints its path; the debug
+# guest loads it to see the table size it reports.
+#   scripts/check-intree.sh DEBUG_KDIR OUT_DIR
+# The work tree in the cache is one per machine: concurrent runs take turns
+# (a lock), and each gets its own copy of the module.
 source "$(dirname "$0")/common.sh"
 
 kdir=$1
+out=${2:?usage: check-intree.sh DEBUG_KDIR OUT_DIR}
 src=$(readlink -f "$kdir/source")
 work=$CACHE_DIR/intree
 mkdir -p "$work"
+exec {lock}>"$work.lock"
+flock "$lock"
 make_args=(LLVM=-$LLVM_VERSION RUSTC="$KERNEL_RUSTC" BINDGEN=bindgen)
 
 log "in-tree: hooking the module into a copy of $(basename "$src")"
@@ -111,5 +116,7 @@ ko=$build/net/netfilter/ipvs/mh_rs/ip_vs_mh_rs.ko
 [[ -f $ko ]] || die "the in-tree build made no $ko"
 grep -qx 'pub(crate) const TAB_INDEX: u32 = 9;' "$build/net/netfilter/ipvs/mh_rs/src/build_config_generated.rs" ||
 	die "kconfig's table size did not reach the in-tree build"
+mkdir -p "$out"
+cp "$ko" "$out/"
 log "in-tree: built $ko"
-echo "$ko"
+echo "$out/$(basename "$ko")"

@@ -6,7 +6,9 @@
 # in a private mount namespace (nothing it mounts is seen outside), with
 # /proc, /dev and a fresh /tmp, and each --bind DIR at the same path inside,
 # so paths mean the same on both sides. The environment is reset to what a
-# root shell on Debian 13 would have, plus IPVS_MH_* and CI.
+# root shell on Debian 13 would have, plus IPVS_MH_* and CI. Commands in one
+# root take turns (a lock): they write its /usr/src, /lib/modules and dkms
+# state, which concurrent runs would otherwise share.
 source "$(dirname "$0")/common.sh"
 
 root=$(readlink -f "$1")
@@ -19,6 +21,8 @@ done
 [[ ${1:-} == -- ]] && shift
 (($#)) || die "usage: in-root.sh ROOT [--bind DIR]... -- COMMAND [ARG...]"
 [[ -x $root/usr/bin/bash ]] || die "$root is not a root made by scripts/trixie-root.sh"
+exec {lock}>"$root.lock"
+flock "$lock"
 
 env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb)
 while IFS= read -r var; do env+=("$var"); done < <(env | grep -E '^(IPVS_MH_[A-Z0-9_]*|CI)=' || true)

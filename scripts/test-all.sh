@@ -8,6 +8,9 @@
 # on Debian's signed stock kernel.
 source "$(dirname "$0")/common.sh"
 start=$SECONDS
+# This run's own files (what later steps hand to the guests).
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/ipvs-mh-test.XXXXXX")
+trap 'rm -rf "$run_dir"' EXIT
 
 "$PROJECT_DIR/scripts/bootstrap.sh"
 log "userspace tests of the hashing core"
@@ -24,9 +27,11 @@ if objdump -h "$debug_ko" | grep -q '\.kunit_test_suites'; then
 	die "the production module carries the KUnit suite"
 fi
 debug_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
+# The misuses the adapter's types rule out must not compile.
+"$PROJECT_DIR/scripts/check-compile-fail.sh" "$kdir"
 # The in-tree build path: hook-up, patch, kconfig, the module built in the
 # tree (a guest loads it below).
-intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir")
+intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir" "$run_dir/intree")
 # The C mh under another module name, so that the Rust one's registration
 # is what IPVS refuses (tests/vm/module.sh).
 renamed() { "$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$1" "$2" | awk '{print $2}'; }
@@ -41,14 +46,23 @@ stock_c_renamed=$(renamed "$stock" "$stock_index")
 # exactness and sequences compare with Debian's own signed C mh at its
 # table size, and with copies of it rebuilt from the same upload's source
 # at every other size.
+# Every table size must have its C module: a failed build stops the run.
+built=$("$PROJECT_DIR/scripts/build-reference-mh.sh" "$stock" 8 9 10 11 12 13 14 15 16 17) ||
+	die "building the C ip_vs_mh at every table size failed"
 references=()
 while read -r index ko; do
+	[[ -f $ko ]] || die "no C ip_vs_mh for table index $index ($ko)"
 	[[ $index == "$stock_index" ]] || references+=("IPVS_MH_REFERENCE_$index=$ko")
-done < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$stock" 8 9 10 11 12 13 14 15 16 17)
+done <<<"$built"
+((${#references[@]} == 9)) || die "C ip_vs_mh modules for ${#references[@]} of the 9 other table sizes"
 log "operator install paths on Debian's kernel (make debian-install, signing, dkms) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
 	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules"
+
+# The runner's own detectors, each made to fire once on purpose.
+log "the runner's self-test"
+"$PROJECT_DIR/tests/harness/self-test.sh" "$stock" "$kdir"
 
 # Guests: a kernel and its vCPUs, the scenarios, their settings; the module
 # is installed into updates/ of the guest's modules, as `make install`
@@ -92,8 +106,8 @@ failure_digest() {
 		grep -E '\| (FAIL |######## (FAILED|[a-z_]+$))|\] error: |\| Traceback|\|   File |Error: |BUG:|WARNING:' |
 		head -n 60 >&2 || true
 }
-guest_logs=$(mktemp -d)
-trap 'rm -rf "$guest_logs"' EXIT
+guest_logs=$run_dir/guests
+mkdir -p "$guest_logs"
 
 log "scenarios in ${#jobs[@]} guest(s), 2 at a time: $(printf '[%s] ' "${jobs[@]}")"
 declare -A job_of=()

@@ -9,7 +9,7 @@ import math
 import random
 import sys
 
-from mhlab import Lab, check, dest_name, random_flows, replay, status
+from mhlab import Lab, check, dest_name, finish, random_flows, replay
 
 FLOWS = 4000
 
@@ -86,7 +86,7 @@ def main():
         disruption(lab, rng, canonical=True)
     finally:
         lab.close()
-    return status()
+    return finish()
 
 
 sys.exit(main())

@@ -117,9 +117,6 @@ fo_open "BGP" 37000
 
 echo "[t=${SECONDS}s]"
 step "dir1 is killed: its link and its daemon go away, nothing is withdrawn by hand"
-# Counted once the idle connections' last packets are in (the client
-# talks again only after the kill).
-pkts1=$(fo_inpkts_settled dir1)
 # A watcher notes when the router's route loses dir1 (polled every 50 ms),
 # started before anything happens, so the time is the router's, not ours.
 (
@@ -152,7 +149,6 @@ dir1_session_down() { ! bgp_established dir1; }
 check "the router's session with dir1 is down" dir1_session_down
 check "BFD took it down (not the hold timer)" bash -c "birdc -s '$WORK/router/bird.ctl' show protocols dir1 | grep -q 'BFD session down'"
 fo_verify "BGP" none
-check "dir1 received no packet after it went away ($pkts1 in all)" test "$(fo_inpkts_settled dir1)" = "$pkts1"
 echo "summary: $fo_summary; withdrawal ${took_ms} ms"
 
 step "cleanup"

@@ -26,7 +26,7 @@ fo_case() {
 	# shellcheck disable=SC2086
 	check "dir2: service and real servers ($order2)" fo_service dir2 "$flags" $order2
 	dests1=$(fo_dests dir1)
-	echo "dir1: $(ip netns exec dir1 ipvsadm -Ln | awk '$1 == "TCP"'); real servers $dests1"
+	echo "dir1: $(python3 "$TESTS_DIR/mhlab.py" services dir1); real servers $dests1"
 	check "both directors have the same real servers and weights" fo_same "$dests1" "$(fo_dests dir2)"
 	check "dir1 has carrier" fo_has_carrier dir1
 	fo_open "$name" "$first"
@@ -37,10 +37,8 @@ fo_case() {
 	check "dir1's link down" ip -n router link set p-dir1 down
 	check "the route to the VIP is dir2 only" fo_route_only_dir2
 	check "dir1 is cut off (no carrier)" fo_no_carrier dir1
-	pkts1=$(fo_inpkts_settled dir1)
 	fo_go
 	fo_verify "$name" "$expect"
-	check "dir1 received no packet after it went away ($pkts1 in all)" test "$(fo_inpkts_settled dir1)" = "$pkts1"
 	summary[$name]=$fo_summary
 }
 

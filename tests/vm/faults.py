@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""Scenario 8: allocation failures and bad input.
+"""Allocation failures, failed scheduler edits and bad input.
 
-failslab fails every slab allocation whose call stack passes through the
-Rust module's code (the stack-trace filter), so IPVS's own allocations go
-on working: a destination change then leaves the previous table in force,
-the failure is logged, nothing leaks (kmemleak runs at the end of the
-guest), and the next change after the fault builds the right table.
+failslab fails every slab allocation whose call stack passes through one
+module's code (the stack-trace filter), so IPVS's own allocations go on
+working. In the Rust module's code: a destination change then leaves the
+previous table in force, the failure is logged, nothing leaks (kmemleak
+runs at the end of the guest), and the next change after the fault builds
+the right table. In ip_vs_sh's: `ipvsadm -E -s sh` on an mh service fails,
+and IPVS (since 7.1) binds mh again, so init_service runs on a service
+after done_service did: the service must schedule exactly as before.
 """
 import os
 import random
 import subprocess
 import sys
 
-from mhlab import Lab, check, dest_name, random_flows, replay, sh, status
+from mhlab import Lab, check, dest_name, finish, random_flows, replay, sh, view
 
 FS = "/sys/kernel/debug/failslab"
 
 
-def failslab(on):
+def failslab(on, module="ip_vs_mh"):
+    """Fails every slab allocation made from `module`'s code (or none)."""
     def put(name, value):
         with open(os.path.join(FS, name), "w") as f:
             f.write(str(value))
@@ -25,9 +29,9 @@ def failslab(on):
     if not on:
         put("probability", 0)
         return
-    with open("/sys/module/ip_vs_mh/sections/.text") as f:
+    with open(f"/sys/module/{module}/sections/.text") as f:
         start = int(f.read(), 16)
-    size = next(int(line.split()[1]) for line in open("/proc/modules") if line.split()[0] == "ip_vs_mh")
+    size = next(int(line.split()[1]) for line in open("/proc/modules") if line.split()[0] == module)
     put("require-start", start)
     put("require-end", start + size)
     put("ignore-gfp-wait", "N")
@@ -68,10 +72,33 @@ def main():
         during = lab.schedule(replay(flows, 20000))
         check(during == before, "the previous table stayed in force (no flow changed server)")
 
-        lab.set_weight(dests[1], 100)  # any change rebuilds, now with memory
+        lab.set_weight(dests[1], 50)  # a real change: a new table, now with memory
         after = lab.schedule(replay(flows, 30000))
         check(dests[4] in after, "after the fault, a rebuild includes the added server")
         check(dests[0] not in after, "after the fault, a rebuild drops the deleted server")
+
+        # A failed scheduler edit: IPVS unbinds mh, cannot bind sh (failslab
+        # fails its table's allocation) and binds mh back.
+        before_edit = lab.schedule(replay(flows, 36000))
+        digest = view()[0]["digest"]
+        sh("modprobe", "ip_vs_sh")
+        mark = len(dmesg_lines())
+        failslab(True, "ip_vs_sh")
+        try:
+            r = sh("ipvsadm", "-E", "-u", lab.svc, "-s", "sh", check=False)
+        finally:
+            failslab(False)
+        check(r.returncode != 0, f"ipvsadm -E -s sh fails when sh cannot allocate: {r.stderr.strip()}")
+        logged = [l for l in dmesg_lines()[mark:] if "init error" in l]
+        check(len(logged) == 1, f"IPVS says the new scheduler failed to initialise ({len(logged)} lines)")
+        check(" mh" in [l for l in sh("ipvsadm", "-Ln").stdout.splitlines() if lab.svc in l][0],
+              "the service is bound to mh again")
+        rebound = view()
+        check(len(rebound) == 1 and rebound[0]["digest"] == digest and rebound[0]["table"]["rebuilds"] == 1,
+              f"mh built its table again from the same destinations (digest {rebound[0]['digest']})")
+        after_edit = lab.schedule(replay(flows, 38000))
+        check(after_edit == before_edit, "every flow goes where it went before the failed edit")
+        sh("rmmod", "ip_vs_sh")
 
         # A new service whose first table cannot be allocated is refused.
         failslab(True)
@@ -121,7 +148,7 @@ def main():
     finally:
         failslab(False)
         lab.close()
-    return status()
+    return finish()
 
 
 sys.exit(main())

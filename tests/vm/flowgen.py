@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Sends one UDP datagram per flow, from any source address, on a link.
+"""Sends one packet per flow, from any source address, on a link: a UDP
+datagram, a TCP SYN or an SCTP INIT (what makes IPVS schedule a new
+connection of each protocol).
 
-usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE
+usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE [PROTO]
        flowgen.py --serve IFACE DST_MAC
-       flowgen.py --stream IFACE DST_MAC VIP VPORT FIRST_SRC COUNT LOG STOP
-FLOWS_FILE has one "ADDR PORT" per line. Frames are built by hand on an
-AF_PACKET socket, so a flow can come from any address without configuring
-it; IPVS schedules each new flow (and records it in its connection table)
-whether or not a real server ever answers. Prints the number sent.
+       flowgen.py --stream IFACE DST_MAC VIP VPORT FIRST_SRC COUNT LOG STOP [BARRIER]
+FLOWS_FILE has one "ADDR PORT" per line; PROTO is udp (the default), tcp or
+sctp. Frames are built by hand on an AF_PACKET socket, so a flow can come
+from any address without configuring it; IPVS schedules each new flow (and
+records it in its connection table) whether or not a real server ever
+answers. Prints the number sent.
 
-With --serve it stays up and reads "VIP VPORT FLOWS_FILE" requests from
-stdin, answering each with the number sent: a test that sends many batches
-starts Python (slow in the emulated guest) once.
+With --serve it stays up and reads "VIP VPORT FLOWS_FILE [PROTO]" requests
+from stdin, answering each with the number sent: a test that sends many
+batches starts Python (slow in the emulated guest) once.
 
 With --stream it sends COUNT flows from the consecutive source addresses
 FIRST_SRC, FIRST_SRC + 1, ... (port 40000), as fast as it can, until it
@@ -19,6 +22,9 @@ has sent them all or the file STOP exists, and writes to LOG a line
 "INDEX MONOTONIC_TIME" before each batch of 64 and at the end: which flows
 were sent when, in the guest's CLOCK_MONOTONIC (what time.monotonic()
 reads in every process), to match flows with the configuration they met.
+With BARRIER ("ADDR:PORT" of a UDP echo server on the director) the time
+after a batch is taken once a datagram sent through the same queue came
+back: the batch's flows have been scheduled by then.
 """
 import ipaddress
 import os
@@ -37,30 +43,68 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def frame(src_mac, dst_mac, src, sport, dst, dport):
-    payload = b"mh-flow"
-    udp_len = 8 + len(payload)
+# CRC32c (Castagnoli), the SCTP checksum, reflected.
+CRC32C = []
+for n in range(256):
+    c = n
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    CRC32C.append(c)
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def transport(proto, src, sport, dst, dport):
+    """The transport header and payload of a flow's first packet, with its
+    checksum (IPVS checks the TCP and SCTP ones when it rewrites them)."""
+    if proto == "sctp":
+        # INIT: initiate tag, a_rwnd, 1 stream each way, initial TSN.
+        chunk = struct.pack("!BBHIIHHI", 1, 0, 20, 0x1234567, 65535, 1, 1, 1)
+        hdr = struct.pack("!HHII", sport, dport, 0, 0) + chunk
+        return 132, hdr[:8] + struct.pack("<I", crc32c(hdr)) + hdr[12:]
+    if proto == "tcp":
+        # SYN, no options.
+        seg = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
+        number = 6
+    else:
+        seg = struct.pack("!HHHH", sport, dport, 8 + 7, 0) + b"mh-flow"
+        number = 17
     if dst.version == 4:
-        udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0x4000, 64, 17, 0,
+        pseudo = src.packed + dst.packed + struct.pack("!BBH", 0, number, len(seg))
+    else:
+        pseudo = src.packed + dst.packed + struct.pack("!I3xB", len(seg), number)
+    csum = checksum(pseudo + seg)
+    if proto == "udp" and csum == 0:
+        # 0 means "no checksum" in UDP (and is not allowed over IPv6).
+        csum = 0xFFFF
+    at = 16 if proto == "tcp" else 6
+    return number, seg[:at] + struct.pack("!H", csum) + seg[at + 2:]
+
+
+def frame(src_mac, dst_mac, src, sport, dst, dport, proto="udp"):
+    number, seg = transport(proto, src, sport, dst, dport)
+    if dst.version == 4:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 0, 0x4000, 64, number, 0,
                          src.packed, dst.packed)
         ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        return dst_mac + src_mac + b"\x08\x00" + ip + udp
-    pseudo = src.packed + dst.packed + struct.pack("!I3xB", udp_len, 17)
-    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
-    csum = checksum(pseudo + udp) or 0xFFFF
-    udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
-    ip = struct.pack("!IHBB16s16s", 6 << 28, udp_len, 17, 64, src.packed, dst.packed)
-    return dst_mac + src_mac + b"\x86\xdd" + ip + udp
+        return dst_mac + src_mac + b"\x08\x00" + ip + seg
+    ip = struct.pack("!IHBB16s16s", 6 << 28, len(seg), number, 64, src.packed, dst.packed)
+    return dst_mac + src_mac + b"\x86\xdd" + ip + seg
 
 
-def send(s, src_mac, dst_mac, vip, vport, flows_file):
+def send(s, src_mac, dst_mac, vip, vport, flows_file, proto="udp"):
     dst = ipaddress.ip_address(vip)
     sent = 0
     with open(flows_file) as f:
         for line in f:
             addr, port = line.split()
-            s.send(frame(src_mac, dst_mac, ipaddress.ip_address(addr), int(port), dst, int(vport)))
+            s.send(frame(src_mac, dst_mac, ipaddress.ip_address(addr), int(port), dst, int(vport),
+                         proto))
             sent += 1
             # Pace the burst so no queue on the way drops a flow.
             if sent % 32 == 0:
@@ -68,14 +112,28 @@ def send(s, src_mac, dst_mac, vip, vport, flows_file):
     return sent
 
 
-def stream(s, src_mac, dst_mac, vip, vport, first, count, log, stop):
+def stream(s, src_mac, dst_mac, vip, vport, first, count, log, stop, barrier=None):
     dst = ipaddress.ip_address(vip)
     first = ipaddress.ip_address(first)
     port = 40000
+    echo = None
+    if barrier:
+        addr, bport = barrier.rsplit(":", 1)
+        echo = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+        echo.settimeout(10)
+        echo.connect((addr.strip("[]"), int(bport)))
+
+    def mark(i):
+        if echo is not None and i:
+            # The echo goes through the same queue as the batch, after it.
+            echo.send(b"barrier")
+            echo.recv(64)
+        out.write(f"{i} {time.monotonic():.6f}\n")
+
     with open(log, "w") as out:
         for i in range(int(count)):
             if i % 64 == 0:
-                out.write(f"{i} {time.monotonic():.6f}\n")
+                mark(i)
                 if os.path.exists(stop):
                     break
                 # A breath per batch, so the receiving CPU's backlog holds.
@@ -83,7 +141,7 @@ def stream(s, src_mac, dst_mac, vip, vport, first, count, log, stop):
             s.send(frame(src_mac, dst_mac, first + i, port, dst, int(vport)))
         else:
             i = int(count)
-        out.write(f"{i} {time.monotonic():.6f}\n")
+        mark(i)
 
 
 def main():
@@ -96,7 +154,7 @@ def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     if streaming:
-        stream(s, src_mac, dst_mac, *args[2:9])
+        stream(s, src_mac, dst_mac, *args[2:10])
         return
     if not serve:
         print(send(s, src_mac, dst_mac, *args[2:5]))

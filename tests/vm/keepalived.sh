@@ -77,11 +77,7 @@ ka_start() {
 }
 
 # "rsK:weight ..." of DIR in IPVS list order (newest first).
-ka_list() {
-	ip netns exec "$1" ipvsadm -Ln --nosort |
-		awk '$1 == "->" && $2 ~ /^10\.8\.0\.2/ { split($2, a, ":"); sub(/^10\.8\.0\.2/, "rs", a[1]); o = o a[1] ":" $4 " " }
-		     END { sub(/ $/, "", o); print o }'
-}
+ka_list() { fo_dests "$1" list; }
 # ka_wait DIR LIST [SECONDS]: until DIR's list (ka_list) is LIST.
 ka_wait() {
 	local start=$SECONDS
@@ -134,7 +130,7 @@ ka_case() {
 	check "dir1's keepalived configures rs1..rs4 (IPVS lists them newest first)" ka_wait dir1 "$all"
 	check "dir2's keepalived does the same" ka_wait dir2 "$all"
 	check "the scheduler keepalived asked for is the Rust mh, with mh-port" \
-		bash -c "ip netns exec dir1 ipvsadm -Ln | grep -q 'mh (mh-port)' && grep -q O /sys/module/ip_vs_mh/taint"
+		bash -c "[[ \$(python3 '$TESTS_DIR/mhlab.py' services dir1) == 'TCP $VIP:80 mh mh-port' ]] && grep -q O /sys/module/ip_vs_mh/taint"
 	view=$WORK/view-$first-start
 	cat "$VIEW" >"$view"
 	cmp=$(ka_compare "$view")
@@ -199,7 +195,7 @@ ka_case() {
 	ka_stop dir1
 	ka_stop dir2
 	check "keepalived removed its services on the way out" \
-		test -z "$(ip netns exec dir1 ipvsadm -Ln | awk '$1 == "TCP"')$(ip netns exec dir2 ipvsadm -Ln | awk '$1 == "TCP"')"
+		test -z "$(python3 "$TESTS_DIR/mhlab.py" services dir1)$(python3 "$TESTS_DIR/mhlab.py" services dir2)"
 }
 
 # The module goes between cases (its parameter changes): no service may

@@ -24,9 +24,9 @@ answered_or_refused() { [[ -n $1 ]] && (($(unanswered "$1" | wc -l) == 0)); }
 unanswered_only_on() {
 	local conns port dest
 	[[ -n $1 ]] || return 1
-	conns=$(ipvsadm -Lnc)
+	conns=$(python3 "$TESTS_DIR/mhlab.py" conns)
 	for port in $(unanswered "$1" | awk '{print $1}'); do
-		dest=$(awk -v src="10.0.0.2:$port" '$4 == src {print $6}' <<<"$conns")
+		dest=$(awk -v src="10.0.0.2:$port" '$1 == src {print $2}' <<<"$conns")
 		if ! [[ $dest =~ $2 ]]; then
 			echo "connection from port $port: $(awk -v p="$port" '$1 == p {print $2}' <<<"$1") on '${dest:-no IPVS entry}'"
 			return 1
@@ -68,7 +68,7 @@ module_loaded() { grep -q "^$1 " /proc/modules; }
 # Unloads every mh scheduler (C or Rust) and IPVS state.
 reset_ipvs() {
 	ipvsadm -C 2>/dev/null || true
-	rmmod ip_vs_mh 2>/dev/null || true
+	"$TESTS_DIR/unload-modules.sh" ip_vs_mh
 }
 
 load_rust_mh() {

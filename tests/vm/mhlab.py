@@ -1,39 +1,52 @@
-"""A small lab for scheduling experiments inside the test guest.
+"""A small lab for scheduling experiments inside the test guest, and the
+one home of what the Python scenarios share: their checks, the parsing of
+ipvsadm's listings, module unloading and mh-tool's predictions.
 
 One director (the guest's root namespace) with the VIPs 10.0.0.100 and
-fd00::100 on the link to a client namespace. Flows are single UDP datagrams
-sent by flowgen.py from any source address; which real server IPVS chose
-for each is read back from its connection table (`ipvsadm -Lnc`). Real
-servers need not exist: IPVS schedules and records the flow either way.
+fd00::100 on the link to a client namespace. Flows are single packets (a
+UDP datagram, a TCP SYN or an SCTP INIT) sent by flowgen.py from any source
+address; which real server IPVS chose for each is read back from its
+connection table (`ipvsadm -Lnc`). Real servers need not exist: IPVS
+schedules and records the flow either way.
 """
 import ipaddress
 import os
-import random
+import re
 import subprocess
+import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
 RUST_KO = os.environ.get("IPVS_MH_KO", os.path.join(PROJECT, "ip_vs_mh.ko"))
+TOOL = os.environ.get("IPVS_MH_TOOL", os.path.join(PROJECT, "tools/mh-tool/target/release/mh-tool"))
 VIP = {4: "10.0.0.100", 6: "fd00::100"}
 VPORT = 53
+# ipvsadm's option for a service of each protocol.
+SERVICE_OPTION = {"udp": "-u", "tcp": "-t", "sctp": "--sctp-service"}
 
 
 _failures = 0
 
 
 def check(ok, what):
-    """Prints one scenario check; a failed one makes status() non-zero."""
+    """Prints one scenario check as tests/checks.sh does ("ok   ..." or
+    "FAIL ..."); a failed one makes finish() fail the scenario."""
     global _failures
     print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
     if not ok:
         _failures += 1
 
 
-def status():
-    """Exit status of a scenario: 1 if any check failed."""
-    return 1 if _failures else 0
+def finish():
+    """The scenario's verdict line, as tests/checks.sh prints it, and its
+    exit status."""
+    name = os.path.basename(sys.argv[0])
+    if _failures:
+        print(f"\n{_failures} check(s) failed in {name}", flush=True)
+        return 1
+    print(f"\nall checks passed in {name}", flush=True)
+    return 0
 
 
 def replay(flows, base):
@@ -121,29 +134,25 @@ class Lab:
         """Removes every scheduler and IPVS itself, which drops all
         connection entries: the next run schedules every flow afresh."""
         sh("ipvsadm", "-C", check=False)
-        for mod in ("ip_vs_mh", "ip_vs_rr", "ip_vs_sh", "ip_vs"):
-            # Network namespaces being dismantled hold on for a while.
-            for _ in range(50):
-                if not loaded(mod) or sh("rmmod", mod, check=False).returncode == 0:
-                    break
-                time.sleep(0.2)
-            if loaded(mod):
-                sh("rmmod", mod)
+        unload_modules("ip_vs_mh", "ip_vs_rr", "ip_vs_sh", "ip_vs")
 
     # Services -------------------------------------------------------------
-    def service(self, af, flags):
+    def service(self, af, flags, proto="udp"):
         self.af = af
+        self.proto = proto
+        self.opt = SERVICE_OPTION[proto]
         self.weights = {}
+        self.thresholds = {}
         self.flags = list(flags)
         self.svc = f"{VIP[4]}:{VPORT}" if af == 4 else f"[{VIP[6]}]:{VPORT}"
-        cmd = ["ipvsadm", "-A", "-u", self.svc, "-s", "mh"]
+        cmd = ["ipvsadm", "-A", self.opt, self.svc, "-s", "mh"]
         if flags:
             cmd += ["-b", ",".join(flags)]
         sh(*cmd)
 
     def edit(self, scheduler, flags):
         """ipvsadm -E: another scheduler, or the mh flags."""
-        cmd = ["ipvsadm", "-E", "-u", self.svc, "-s", scheduler]
+        cmd = ["ipvsadm", "-E", self.opt, self.svc, "-s", scheduler]
         if scheduler == "mh":
             # No -b: ipvsadm clears the flags.
             if flags:
@@ -152,18 +161,23 @@ class Lab:
         sh(*cmd)
 
     def add(self, dest, weight):
-        sh("ipvsadm", "-a", "-u", self.svc, "-r", dest, "-m", "-w", str(weight))
+        sh("ipvsadm", "-a", self.opt, self.svc, "-r", dest, "-m", "-w", str(weight))
         self.weights[dest] = [weight, weight]
 
-    def add_all(self, dests):
-        """Adds (dest, weight) pairs in order, with one ipvsadm process."""
-        self.restore(f"-a -u {self.svc} -r {dest} -m -w {weight}" for dest, weight in dests)
+    def add_all(self, dests, thresholds=None):
+        """Adds (dest, weight) pairs in order, with one ipvsadm process;
+        `thresholds` gives some an upper connection threshold (-x)."""
+        thresholds = thresholds or {}
+        self.restore(f"-a {self.opt} {self.svc} -r {dest} -m -w {weight}"
+                     + (f" -x {thresholds[dest]}" if dest in thresholds else "")
+                     for dest, weight in dests)
         for dest, weight in dests:
             self.weights[dest] = [weight, weight]
+        self.thresholds.update(thresholds)
 
     def quiesce_all(self, dests):
         """Sets the weight of each of dests to 0, with one ipvsadm process."""
-        self.restore(f"-e -u {self.svc} -r {dest} -m -w 0" for dest in dests)
+        self.restore(f"-e {self.opt} {self.svc} -r {dest} -m -w 0" for dest in dests)
         for dest in dests:
             self.weights[dest][0] = 0
 
@@ -172,19 +186,23 @@ class Lab:
         sh("ipvsadm", "-R", stdin="".join(c + "\n" for c in commands))
 
     def set_weight(self, dest, weight):
-        sh("ipvsadm", "-e", "-u", self.svc, "-r", dest, "-m", "-w", str(weight))
+        sh("ipvsadm", "-e", self.opt, self.svc, "-r", dest, "-m", "-w", str(weight))
         self.weights[dest][0] = weight
         if weight > 0:
             self.weights[dest][1] = weight
 
     def delete(self, dest):
-        sh("ipvsadm", "-d", "-u", self.svc, "-r", dest)
+        sh("ipvsadm", "-d", self.opt, self.svc, "-r", dest)
         del self.weights[dest]
 
     def list_order(self):
         """Destinations in the service's list order (what the table uses)."""
-        out = sh("ipvsadm", "-Ln", "--nosort").stdout.splitlines()
-        return [line.split()[1] for line in out if line.strip().startswith("->") and "RemoteAddress" not in line]
+        return [d for d, _ in dests()]
+
+    def state(self):
+        """[(dest, weight, last weight)] in list order, as the table sees
+        them (IPVS keeps the last weight; the lab tracks it)."""
+        return [(d, *self.weights[d]) for d in self.list_order()]
 
     # Flows ----------------------------------------------------------------
     def send(self, flows):
@@ -192,7 +210,7 @@ class Lab:
             for addr, port in flows:
                 f.write(f"{addr} {port}\n")
         try:
-            self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name}\n")
+            self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name} {self.proto}\n")
             self.flowgen.stdin.flush()
             answer = self.flowgen.stdout.readline()
             if not answer:
@@ -201,23 +219,129 @@ class Lab:
         finally:
             os.unlink(f.name)
 
+    resent = 0
+    recovered = 0
+
     def schedule(self, flows):
-        """Sends the flows and returns each one's real server (None: none)."""
+        """Sends the flows and returns each one's real server (None: none).
+
+        A flow that got no connection entry is sent once more before it
+        counts as "no destination": the table has not changed, so a second
+        "no destination available" is IPVS's answer, while a packet lost on
+        the way in the guest is not. Lab.resent and Lab.recovered count
+        them."""
         self.send(flows)
         seen = conns()
-        return [seen.get((str(ipaddress.ip_address(a)), p)) for a, p in flows]
+        got = [seen.get((str(ipaddress.ip_address(a)), p)) for a, p in flows]
+        missing = [i for i, d in enumerate(got) if d is None]
+        if missing:
+            Lab.resent += len(missing)
+            self.send([flows[i] for i in missing])
+            seen = conns()
+            for i in missing:
+                a, p = flows[i]
+                got[i] = seen.get((str(ipaddress.ip_address(a)), p))
+                Lab.recovered += got[i] is not None
+        return got
+
+    def predict(self, index, flows):
+        """The real server the hashing core (mh-tool) predicts for each flow
+        from the service's state, or None."""
+        return predict(self.af, index, self.flags, self.state(), flows)
 
 
-def conns():
-    """IPVS's connections: {(client addr, client port): real server "addr:port"}."""
+def parse_services(listing):
+    """[(protocol, "addr:port" or fwmark, scheduler, flags)] of an `ipvsadm
+    -Ln` listing; flags as ipvsadm prints them between parentheses ("" when
+    none)."""
+    found = []
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] in ("TCP", "UDP", "SCTP", "FWM"):
+            flags = parts[3].strip("()") if len(parts) > 3 and parts[3].startswith("(") else ""
+            found.append((parts[0], parts[1], parts[2], flags))
+    return found
+
+
+def services(ns=None):
+    """The services in namespace `ns`, as parse_services gives them."""
+    cmd = ["ipvsadm", "-Ln"]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    return parse_services(sh(*cmd).stdout)
+
+
+def parse_dests(listing):
+    """[(dest "addr:port", weight)] of the first service of an `ipvsadm -Ln
+    --nosort` listing, in IPVS's list order."""
+    found = []
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "->" and parts[1] != "RemoteAddress:Port":
+            found.append((parts[1], int(parts[3])))
+    return found
+
+
+def dests(ns=None):
+    """The destinations of the service in namespace `ns` (the director's
+    own by default), as parse_dests gives them."""
+    cmd = ["ipvsadm", "-Ln", "--nosort"]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    return parse_dests(sh(*cmd).stdout)
+
+
+def conns(ns=None):
+    """IPVS's connections in namespace `ns` (the director's own by default):
+    {(client addr, client port): real server "addr:port"}."""
+    cmd = ["ipvsadm", "-Lnc"]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
     result = {}
-    for line in sh("ipvsadm", "-Lnc").stdout.splitlines()[2:]:
+    for line in sh(*cmd).stdout.splitlines()[2:]:
         parts = line.split()
         if len(parts) < 6:
             continue
         addr, port = parts[3].rsplit(":", 1)
         result[(str(ipaddress.ip_address(addr.strip("[]"))), int(port))] = parts[5]
     return result
+
+
+def unload_modules(*modules):
+    """Unloads the modules once nothing uses them (tests/vm/unload-modules.sh)."""
+    sh(os.path.join(HERE, "unload-modules.sh"), *modules)
+
+
+def mhfx(af, index, flags, state):
+    """A service file for mh-tool (userspace-tests/README.md): `state` is
+    [(dest, weight, last weight)] in list order."""
+    lines = ["source the scenario's model of the service", f"index {index}",
+             f"af {'inet' if af == 4 else 'inet6'}",
+             f"flags {','.join(sorted(flags)) or 'none'}"]
+    for name, weight, last in state:
+        addr, port = name.rsplit(":", 1)
+        lines.append(f"dest {addr.strip('[]')} {port} {weight} {last} 0")
+    return "\n".join(lines) + "\n"
+
+
+def predict(af, index, flags, state, flows):
+    """The hashing core's decision (mh-tool lookup) for each flow of a
+    service in `state` ([(dest, weight, last weight)] in list order)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".mhfx", dir="/tmp", delete=False) as f:
+        f.write(mhfx(af, index, flags, state))
+    try:
+        args = [TOOL, "lookup", "--file", f.name]
+        for addr, port in flows:
+            args += ["--client", f"[{addr}]:{port}" if af == 6 else f"{addr}:{port}"]
+        text = sh(*args).stdout
+    finally:
+        os.unlink(f.name)
+    rows = [line.split() for line in text.splitlines()
+            if line.startswith("  ") and ":" in line.split()[0]]
+    decisions = [None if r[2] == "none" else r[2] for r in rows if r[0] != "client"]
+    if len(decisions) != len(flows):
+        raise RuntimeError(f"mh-tool answered for {len(decisions)} of {len(flows)} clients")
+    return decisions
 
 
 def random_flows(rng, af, count, port_base=None):
@@ -236,3 +360,78 @@ def random_flows(rng, af, count, port_base=None):
 
 def dest_name(af, k):
     return f"10.0.{1 + k // 250}.{1 + k % 250}:{VPORT}" if af == 4 else f"[fd00:1::{k + 1:x}]:{VPORT}"
+
+
+VIEW = "/sys/kernel/debug/ip_vs_mh/tables"
+_VIEW_LINES = [
+    ("service", re.compile(r"^service (?P<proto>TCP|UDP|SCTP|FWM) (?P<addr>\S+) netns (?P<netns>\d+) "
+                           r"flags (?P<flags>\S+)$")),
+    ("table", re.compile(r"^  table: (?P<slots>\d+) slots \(index (?P<index>\d+)\), order: (?P<order>.+), "
+                         r"rebuilds: (?P<rebuilds>\d+), kept: (?P<kept>\d+), last build: (?P<us>\d+) us$")),
+    ("digest", re.compile(r"^  digest: (?P<digest>0x[0-9a-f]{16})$")),
+    ("dest", re.compile(r"^  dest (?P<dest>\S+) weight (?P<weight>-?\d+) last-weight (?P<last>-?\d+) "
+                        r"turns (?P<turns>\d+) slots (?P<slots>\d+) share (?P<share>\d+\.\d\d)%$")),
+    ("none", re.compile(r"^  no table$")),
+]
+
+
+def parse_view(text):
+    """The services of the module's debugfs view, each a dict of its
+    service line's fields plus "table" (its fields, or None), "digest" and
+    "dests" (a list of dicts); ValueError on any line the view should not
+    have, so a garbled read fails."""
+    services = []
+    for line in text.splitlines():
+        for kind, rx in _VIEW_LINES:
+            m = rx.match(line)
+            if m:
+                break
+        else:
+            raise ValueError(f"unexpected line in the view: {line!r}")
+        if kind == "service":
+            services.append(dict(m.groupdict(), table=None, digest=None, dests=[]))
+        elif not services:
+            raise ValueError(f"{line!r} before any service")
+        elif kind == "table":
+            services[-1]["table"] = {k: (v if k == "order" else int(v)) for k, v in m.groupdict().items()}
+        elif kind == "digest":
+            services[-1]["digest"] = m.group("digest")
+        elif kind == "dest":
+            services[-1]["dests"].append(m.groupdict())
+    return services
+
+
+def view():
+    """The module's debugfs view, parsed (parse_view)."""
+    with open(VIEW) as f:
+        return parse_view(f.read())
+
+
+def oracle(af, index, services):
+    """What the C model (userspace-tests/oracle, an independent
+    implementation of the C scheduler) says of each of `services`, a list of
+    (flags, state, flows) with `state` [(dest, weight, last weight)] in list
+    order: [(digest of its table, [real server of each flow or None])]. The
+    tool also checks every answer against the Rust core. One process for
+    all: starting one is slow in the emulated guest."""
+    tool = os.environ.get("IPVS_MH_ORACLE",
+                          os.path.join(PROJECT, "userspace-tests/target/release/fixture-oracle"))
+    paths = []
+    try:
+        for flags, state, flows in services:
+            with tempfile.NamedTemporaryFile("w", suffix=".mhfx", dir="/tmp", delete=False) as f:
+                f.write(mhfx(af, index, flags, state))
+                for addr, port in flows:
+                    f.write(f"client {addr} {port} ?\n")
+            paths.append(f.name)
+        lines = sh(tool, "--answers", *paths).stdout.splitlines()
+    finally:
+        for path in paths:
+            os.unlink(path)
+    results = []
+    lines.reverse()
+    for _, state, flows in services:
+        digest = lines.pop().split()[1]
+        answers = [lines.pop().split()[3] for _ in flows]
+        results.append((digest, [None if a == "none" else state[int(a)][0] for a in answers]))
+    return results

@@ -1,31 +1,29 @@
 #!/usr/bin/env python3
-"""Issue 7's end-to-end checks: the debugfs table view and mh-tool.
+"""The debugfs table view, its counters, and mh-tool, against the kernel.
 
-Two directors (network namespaces, each with its own IPVS) configured alike
-show the same digest; after the same change both show the same new digest;
-mh-tool, fed the destination list, predicts the kernel's digest and the
-real server of sampled flows.
+Two directors (network namespaces, each with its own IPVS): the view lists
+each one's service under its own namespace; with flag-3 they show the same
+digest although their servers were added in opposite orders; mh-tool, fed
+a director's destination list, predicts its digest, and the digest changes
+when a server goes. The keep fast path: a change that leaves every input of
+the table as it was (quiesce and back, a threshold, the forwarding method)
+keeps the table, a weight change builds a new one, as the view's counters
+show. mh-tool predicts the kernel's real server for sampled flows.
 """
 import os
 import random
 import re
 import sys
 
-from mhlab import Lab, check, dest_name, random_flows, sh, status
-
-VIEW = "/sys/kernel/debug/ip_vs_mh/tables"
-TOOL = os.environ.get("IPVS_MH_TOOL", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                   "../../tools/mh-tool/target/release/mh-tool"))
-
-
-def view():
-    """[(service line, digest)] from the debugfs view."""
-    text = open(VIEW).read()
-    return re.findall(r"^(service .*)\n  table: .*\n  digest: (0x[0-9a-f]{16})$", text, re.M)
+from mhlab import TOOL, Lab, check, dest_name, dests, finish, random_flows, sh, view
 
 
 def ns_ipvsadm(ns, *args):
     return sh("ip", "netns", "exec", ns, "ipvsadm", *args)
+
+
+def netns_inode(ns):
+    return os.stat(f"/run/netns/{ns}").st_ino
 
 
 def tool_digest(dests, flags):
@@ -50,53 +48,85 @@ def directors(flags, order1, order2, weights):
             ns_ipvsadm(ns, "-a", "-t", "10.0.0.100:80", "-r", d, "-m", "-w", str(weights[d]))
 
 
+def by_netns():
+    """{netns inode: digest} from the view."""
+    return {int(s["netns"]): s["digest"] for s in view()}
+
+
 def pair(flags, order1, order2, label):
     weights = {d: 1 + i % 3 for i, d in enumerate(sorted(order1))}
     directors(flags, order1, order2, weights)
-    seen = view()
-    digests = [d for _, d in seen]
-    check(len(seen) == 2 and digests[0] == digests[1], f"{label}: both directors show digest {digests}")
-    listed = [l.split()[1] for l in ns_ipvsadm("d1", "-Ln", "--nosort").stdout.splitlines()
-              if l.strip().startswith("->") and "RemoteAddress" not in l]
-    predicted = tool_digest([f"{d}:{weights[d]}" for d in listed], flags)
-    check(predicted == digests[0], f"{label}: mh-tool predicts the kernel's digest ({predicted})")
+    d1, d2 = netns_inode("d1"), netns_inode("d2")
+    seen = by_netns()
+    check(sorted(seen) == sorted([d1, d2]),
+          f"{label}: the view lists one service per director, under its namespace {sorted(seen)}")
+    listed = [f"{d}:{weights[d]}" for d, _ in dests("d1")]
+    predicted = tool_digest(listed, flags)
+    check(predicted == seen.get(d1), f"{label}: mh-tool predicts dir1's digest ({predicted})")
+    if "flag-3" in flags:
+        check(seen.get(d1) == seen.get(d2),
+              f"{label}: added in opposite orders, both directors show digest {seen.get(d1)}")
     victim = order1[1]
     for ns in ("d1", "d2"):
         ns_ipvsadm(ns, "-d", "-t", "10.0.0.100:80", "-r", victim)
-    after = [d for _, d in view()]
-    check(len(after) == 2 and after[0] == after[1] and after[0] != digests[0],
-          f"{label}: after the same change both show the same new digest {after}")
+    after = by_netns()
+    check(after.get(d1) not in (None, seen.get(d1)),
+          f"{label}: removing a server changes dir1's digest ({seen.get(d1)} -> {after.get(d1)})")
     for ns in ("d1", "d2"):
         ns_ipvsadm(ns, "-C")
         sh("ip", "netns", "del", ns)
+
+
+def counters():
+    """(rebuilds, kept, digest) of the only service."""
+    (svc,) = view()
+    return svc["table"]["rebuilds"], svc["table"]["kept"], svc["digest"]
+
+
+def keep_fast_path(lab):
+    """Changes that leave every input of the table unchanged keep it."""
+    lab.service(4, ["mh-fallback"])
+    names = [dest_name(4, k) for k in range(6)]
+    lab.add_all([(d, 10) for d in names])
+    built, kept, _ = counters()
+    check((built, kept) == (7, 0),
+          f"the service's first table and six adds: seven tables built, none kept ({built}, {kept})")
+    steps = [
+        ("quiesce a server (weight 0)", ["-e", lab.opt, lab.svc, "-r", names[2], "-m", "-w", "0"], True),
+        ("bring it back to its weight", ["-e", lab.opt, lab.svc, "-r", names[2], "-m", "-w", "10"], True),
+        ("set an upper connection threshold", ["-e", lab.opt, lab.svc, "-r", names[3], "-m", "-w", "10",
+                                               "-x", "1000"], True),
+        ("change the forwarding method", ["-e", lab.opt, lab.svc, "-r", names[4], "-g", "-w", "10"], True),
+        ("change a weight", ["-e", lab.opt, lab.svc, "-r", names[5], "-g", "-w", "20"], False),
+    ]
+    for what, cmd, keeps in steps:
+        before = counters()
+        sh("ipvsadm", *cmd)
+        after = counters()
+        if keeps:
+            ok = after == (before[0], before[1] + 1, before[2])
+            expected = "keeps the table"
+        else:
+            ok = after[0] == before[0] + 1 and after[1] == 0 and after[2] != before[2]
+            expected = "builds a new table"
+        check(ok, f"{what} {expected}: rebuilds, kept, digest {before} -> {after}")
+    lab.unload()
 
 
 def lookups(lab, rng):
     """mh-tool lookup agrees with the kernel for sampled flows, with a
     quiesced server and mh-fallback."""
     lab.service(4, ["mh-fallback"])
-    dests = [dest_name(4, k) for k in range(6)]
-    lab.add_all([(d, 1 + i % 4) for i, d in enumerate(dests)])
-    lab.quiesce_all([dests[2]])
-    listed = lab.list_order()
+    names = [dest_name(4, k) for k in range(6)]
+    lab.add_all([(d, 1 + i % 4) for i, d in enumerate(names)])
+    lab.quiesce_all([names[2]])
     flows = random_flows(rng, 4, 300, port_base=10000)
     kernel = lab.schedule(flows)
-    args = [TOOL, "lookup", "--flags", "mh-fallback"]
-    for d in listed:
-        weight, last = lab.weights[d]
-        args += ["--dest", f"{d}:{weight}:{last}"]
-    for addr, port in flows:
-        args += ["--client", f"{addr}:{port}"]
-    out = sh(*args).stdout
-    predicted = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[1].isdigit() and ":" in parts[0]:
-            predicted[parts[0]] = parts[2]
-    agree = sum(1 for (addr, port), k in zip(flows, kernel) if predicted.get(f"{addr}:{port}") == (k or "none"))
-    check(len(predicted) == len(flows), f"mh-tool answered for {len(predicted)} of {len(flows)} clients")
+    predicted = lab.predict(12, flows)
+    agree = sum(1 for k, p in zip(kernel, predicted) if k == p)
     check(agree == len(flows), f"mh-tool predicts the kernel's real server for {agree} of {len(flows)} flows")
-    check(dests[2] not in kernel, "no flow goes to the quiesced server")
+    check(names[2] not in kernel and len(set(kernel)) == 5,
+          f"the flows went to the five available servers ({len(set(kernel))}), none to the quiesced one")
 
 
 def main():
@@ -104,19 +134,18 @@ def main():
     lab = Lab()
     try:
         lab.load("rust", 12)
-        check(os.path.exists(VIEW), f"{VIEW} exists")
         names = [dest_name(4, k) for k in range(5)]
-        pair([], names, names, "same order")
-        pair(["flag-3"], names, list(reversed(names)), "different orders with flag-3")
+        pair([], names, names, "list order")
+        pair(["flag-3"], names, list(reversed(names)), "flag-3")
+        keep_fast_path(lab)
+        lab.load("rust", 12)
         lookups(lab, rng)
-        text = open(VIEW).read()
-        print(text)
-        check("share" in text and "rebuilds:" in text, "the view shows shares and rebuild counts")
+        print(open("/sys/kernel/debug/ip_vs_mh/tables").read())
     finally:
         for ns in ("d1", "d2"):
             sh("ip", "netns", "del", ns, check=False)
         lab.close()
-    return status()
+    return finish()
 
 
 sys.exit(main())

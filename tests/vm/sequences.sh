@@ -1,2 +1,6 @@
 #!/usr/bin/env bash
-exec python3 "$(dirname "$0")/sequences.py"
+# Random sequences of changes against C, the C model and the core
+# (sequences.py, which prints its checks and its verdict).
+source "$(dirname "$0")/lib.sh"
+reset_ipvs
+exec python3 "$TESTS_DIR/sequences.py"
