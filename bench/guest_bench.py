@@ -1,34 +1,45 @@
 #!/usr/bin/env python3
 """In-kernel benchmark of the Rust mh against the kernel's C mh.
 
-Runs inside the release-kernel guest (scripts/bench.sh boots it). Both
-schedulers are loaded one after the other in this one guest run, under the
-same conditions, in alternating order. Each measurement is written as one
-JSON line to $BENCH_RESULTS for bench/report.py.
+Runs inside the release-kernel guest (scripts/bench.sh boots it). The
+schedulers are loaded one after the other in one guest run, under the same
+conditions, in alternating order. Each measurement is one JSON line in
+$BENCH_RESULTS for bench/report.py.
 
-What is measured:
-- e2e: new connections per second through IPVS. pktgen (in the kernel, in a
-  client namespace) sends UDP datagrams from ever new source addresses and
-  ports to the VIP; every one is a new connection that IPVS schedules and
-  forwards (direct routing) to a real-server namespace that drops it.
-- memory: the slab allocator's events (kmalloc, kmem_cache_alloc and their
-  frees) while S services with 10 destinations each are created: the bytes
-  the scheduler allocated and still holds, divided by S.
-- schedule: the function profiler's average time per call of ip_vs_schedule(),
-  the IPVS function that calls the scheduler's schedule callback and then
-  creates the connection. Rust code cannot be traced by ftrace with rustc
-  1.96 (it emits no __fentry__ call), so the scheduler callbacks themselves
-  are timed through the C function that calls them, identically for both.
-- rebuild: the profiler's average per call of the IPVS function that edits a
-  destination (it calls the scheduler's upd_dest, which rebuilds the table),
-  with N destinations in the service: a weight 1 <-> 2, a real change.
-- quiesce: the same for a weight w <-> 0 (quiesce and unquiesce), which
-  leaves the table's inputs as they were: C rebuilds, Rust keeps its table.
+BENCH_CLOCK says what the guest's clock counts. "instructions": the guest
+runs under QEMU's icount (scripts/run-vm.sh --icount), so every duration it
+measures is the number of guest instructions executed, one per nanosecond,
+whatever the host does; the profiled rows are then deterministic costs.
+"time": the clock is the emulated machine's, which the host's load skews.
+
+Costs come from the ftrace function profiler (Rust code built with rustc
+1.96 has no __fentry__, so the scheduler callbacks are timed through the C
+function of IPVS that calls them, identically for both), minus the same
+function's cost with the rr scheduler (impl "rr"), whose callbacks do next
+to nothing: what is left is the scheduler's own cost.
+- schedule: ip_vs_schedule() per new connection (pktgen datagrams from ever
+  new sources), with plain, mh-port and mh-fallback services, 0, 50 and
+  100% of the servers unavailable.
+- rebuild: __ip_vs_update_dest() per weight edit 1 <-> 2 of one server of N
+  (the table changes); canonical: the same with flag-3 (Rust only; C has
+  no canonical order, its plain rebuild is the reference).
+- quiesce: the same with weight w <-> 0, which leaves the table's inputs as
+  they were: C rebuilds, Rust compares and keeps.
+- bulk: __ip_vs_update_dest() per server added while `ipvsadm -R` creates
+  100 services of 100 servers (every add rebuilds).
+- memory: every allocation made with the scheduler module's code on the
+  stack (the allocator's events with a stack trace each), still held after
+  S services of N servers were created, per service.
+- during: while one CPU rewrites a table back and forth between two weight
+  sets (M=65521, mh-fallback, half the servers quiesced), the other sends
+  new connections: their cost, and how many went to a server that neither
+  table gives them (a lookup that saw a half-rewritten table).
+- e2e: new connections per second end to end (pktgen, UDP, DR); e2e-churn:
+  the same from both vCPUs while servers are added, removed and reweighted.
 
 The function profiler is enabled once for the whole run (a second enable in
 one boot oopsed 7.3.4 here); each figure is the difference of its cumulative
-counters around one measurement. The profiled functions live in ip_vs.ko,
-which stays loaded throughout; only ip_vs_mh.ko is swapped.
+counters around one measurement.
 """
 import glob
 import json
@@ -44,16 +55,16 @@ PROJECT = os.path.dirname(HERE)
 RUST_KO = os.environ.get("IPVS_MH_KO", os.path.join(PROJECT, "ip_vs_mh.ko"))
 KERNEL_INDEX = int(os.environ.get("IPVS_MH_KERNEL_TAB_INDEX", "12"))
 RESULTS = os.environ.get("BENCH_RESULTS", "/run/job/bench-results.jsonl")
+CLOCK = os.environ.get("BENCH_CLOCK", "time")
+BOOT = int(os.environ.get("BENCH_BOOT", "1"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a short run to try the bench
-# Measurement groups to run (default all): e2e, memory, schedule, rebuild,
-# quiesce.
-ONLY = set(os.environ.get("BENCH_ONLY", "e2e memory schedule rebuild quiesce").split())
-# BENCH_DEBUG=1: print every call site the memory trace saw, keep the traces.
+ALL = "schedule rebuild quiesce canonical bulk memory during e2e e2e-churn"
+ONLY = set(os.environ.get("BENCH_ONLY", ALL).split())
 TRACING = "/sys/kernel/tracing"
 VIP, VPORT = "10.0.0.100", 53
 SIZES = {12: 4093, 16: 65521}
-IMPLS = ("c", "rust")
+IMPLS = ("c", "rust", "rr")
 RS_COUNT = 10
 
 
@@ -69,12 +80,14 @@ def write(path, value):
         f.write(value)
 
 
-def alternating(rep):
-    """C and Rust in turns: which goes first changes with every repetition."""
-    return IMPLS if rep % 2 == 0 else IMPLS[::-1]
+def rotation(rep, impls=IMPLS):
+    """The schedulers in turns: who goes first changes with every run."""
+    k = rep % len(impls)
+    return impls[k:] + impls[:k]
 
 
 def emit(**row):
+    row.update(clock=CLOCK, boot=BOOT)
     with open(RESULTS, "a") as f:
         f.write(json.dumps(row) + "\n")
     print("  " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
@@ -92,6 +105,7 @@ def topology():
         f"addr add {VIP}/32 dev c0",
         "link set c0 up",
         "addr add 10.0.1.254/24 dev r0",
+        "addr add 10.2.0.254/16 dev r0",
         "link set r0 up",
         "-n client addr add 10.0.0.2/24 dev eth0",
         "-n client link set eth0 up",
@@ -113,6 +127,9 @@ def topology():
 
 
 # Schedulers and services -------------------------------------------------
+MODULES = {"c": "ip_vs_mh", "rust": os.path.basename(RUST_KO)[:-3], "rr": "ip_vs_rr"}
+
+
 def loaded(name):
     with open("/proc/modules") as f:
         return any(line.split()[0] == name for line in f)
@@ -120,20 +137,15 @@ def loaded(name):
 
 def unload():
     sh("ipvsadm", "-C")
-    # The in-tree build beside the C module is ip_vs_mh_rs.ko.
-    for name in ("ip_vs_mh", "ip_vs_mh_rs"):
-        for _ in range(50):
-            if not loaded(name) or subprocess.run(["rmmod", name]).returncode == 0:
-                break
-            time.sleep(0.2)
-        if loaded(name):
-            sh("rmmod", name)
+    sh(os.path.join(PROJECT, "tests/vm/unload-modules.sh"), "ip_vs_mh", "ip_vs_mh_rs", "ip_vs_rr")
 
 
 def load(impl, index):
     unload()
     if impl == "rust":
         sh("insmod", RUST_KO, f"tab_index={index}")
+    elif impl == "rr":
+        sh("modprobe", "ip_vs_rr")
     elif index == KERNEL_INDEX:
         sh("modprobe", "ip_vs_mh")
     else:
@@ -141,56 +153,80 @@ def load(impl, index):
     # Only the Rust module has a debugfs directory.
     is_rust = os.path.isdir("/sys/kernel/debug/ip_vs_mh")
     if is_rust != (impl == "rust"):
-        raise RuntimeError(f"loaded the wrong ip_vs_mh for {impl}")
+        raise RuntimeError(f"loaded the wrong scheduler for {impl}")
 
 
 def restore(lines):
     sh("ipvsadm", "-R", stdin="".join(line + "\n" for line in lines))
 
 
-def service_lines(port, flags, weights, net="10.0.1"):
+def scheduler(impl):
+    return "rr" if impl == "rr" else "mh"
+
+
+def service_lines(impl, port, flags, weights, net="10.0.1"):
     svc = f"{VIP}:{port}"
-    lines = [f"-A -u {svc} -s mh" + (f" -b {','.join(flags)}" if flags else "")]
+    lines = [f"-A -u {svc} -s {scheduler(impl)}"
+             + (f" -b {','.join(flags)}" if flags and impl != "rr" else "")]
     for k, w in enumerate(weights):
-        addr = f"{net}.{k + 1}" if net == "10.0.1" else f"{net}.{k // 250}.{k % 250 + 1}"
-        lines.append(f"-a -u {svc} -r {addr}:{port} -g -w {w}")
+        lines.append(f"-a -u {svc} -r {dest(net, k)}:{port} -g -w {w}")
     return lines
+
+
+def dest(net, k):
+    return f"{net}.{k + 1}" if net == "10.0.1" else f"{net}.{k // 250}.{k % 250 + 1}"
 
 
 # Traffic -----------------------------------------------------------------
 class Pktgen:
-    """pktgen on the client's veth: one UDP datagram per new flow."""
+    """pktgen on the client's veth, one kernel thread per vCPU: one UDP
+    datagram per new flow."""
 
     def __init__(self, dst_mac):
         self.dst_mac = dst_mac
         self.run_no = 0
-        self.ctl("kpktgend_0", "rem_device_all")
-        self.ctl("kpktgend_0", "add_device eth0")
+        self.threads = min(os.cpu_count() or 1, 2)
+        for t in range(self.threads):
+            self.ctl(f"kpktgend_{t}", "rem_device_all")
+            self.ctl(f"kpktgend_{t}", f"add_device eth0@{t}")
 
     @staticmethod
     def ctl(name, command):
         sh("ip", "netns", "exec", "client", "sh", "-c", f"echo '{command}' > /proc/net/pktgen/{name}")
 
-    def send(self, count):
-        """Sends count datagrams from fresh sources; returns elapsed us."""
-        # A /16 of sources per run and 5000 ports: every datagram of a run
-        # is a new flow, and no run reuses another's flows.
-        net = 64 + self.run_no % 128
-        self.run_no += 1
+    def send(self, count, threads=1, net=None):
+        """Sends count datagrams from fresh sources (or from the /16 `net`,
+        the same flows again), from `threads` vCPUs; returns elapsed us."""
+        if net is None:
+            net = 64 + self.run_no % 128
+            self.run_no += 1
+        for t in range(self.threads):
+            self.configure(t, count if t < threads else 0, net, t)
+        self.ctl("pgctrl", "start")
+        elapsed = 0
+        for t in range(threads):
+            out = sh("ip", "netns", "exec", "client", "cat", f"/proc/net/pktgen/eth0@{t}")
+            m = re.search(r"Result: OK: (\d+)\(", out)
+            if not m:
+                raise RuntimeError(f"pktgen did not report a result:\n{out}")
+            elapsed = max(elapsed, int(m.group(1)))
+        return elapsed
+
+    def configure(self, t, count, net, part):
+        # A /16 of sources per run (its quarters per thread) and 5000 ports:
+        # every datagram of a run is a new flow.
+        lo, hi = part * 64, part * 64 + 63
         for command in (
-            f"count {count}", "clone_skb 0", "pkt_size 64", "delay 0",
+            f"count {max(count, 1)}", "clone_skb 0", "pkt_size 64", "delay 0",
             f"dst {VIP}", f"dst_mac {self.dst_mac}",
-            f"src_min 10.{net}.0.0", f"src_max 10.{net}.255.255",
+            f"src_min 10.{net}.{lo}.0", f"src_max 10.{net}.{hi}.255",
             f"udp_dst_min {VPORT}", f"udp_dst_max {VPORT}",
             "udp_src_min 1024", "udp_src_max 6023",
         ):
-            self.ctl("eth0", command)
-        self.ctl("pgctrl", "start")
-        out = sh("ip", "netns", "exec", "client", "cat", "/proc/net/pktgen/eth0")
-        m = re.search(r"Result: OK: (\d+)\(", out)
-        if not m:
-            raise RuntimeError(f"pktgen did not report a result:\n{out}")
-        return int(m.group(1))
+            self.ctl(f"eth0@{t}", command)
+        if not count:
+            self.ctl(f"kpktgend_{t}", "rem_device_all")
+            self.ctl(f"kpktgend_{t}", f"add_device eth0@{t}")
 
 
 def ipvs_conns():
@@ -207,6 +243,16 @@ def ipvs_conns():
             return now
         last = now
         time.sleep(2.2)
+
+
+def conn_table():
+    """{client "addr:port": real server} of IPVS's connections."""
+    out = {}
+    for line in sh("ipvsadm", "-Lnc").splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 6:
+            out[parts[3]] = parts[5]
+    return out
 
 
 # Function profiler ---------------------------------------------------------
@@ -239,62 +285,138 @@ def profile_read():
 
 
 def profiled(function, action):
-    """Runs action(); returns (calls, us per call) of function meanwhile."""
+    """Runs action(); returns (calls, ns per call) of function meanwhile:
+    instructions per call under icount."""
     before = profile_read().get(function, (0, 0.0))
     action()
     after = profile_read().get(function, (0, 0.0))
     calls = after[0] - before[0]
-    return calls, (after[1] - before[1]) / calls if calls else float("nan")
+    return calls, (after[1] - before[1]) * 1000 / calls if calls else float("nan")
 
 
 # Measurements --------------------------------------------------------------
-def bench_e2e(pktgen, index):
-    count = 20000 if QUICK else 100000
-    # The end-to-end rate varies more from run to run than the profiled
-    # figures: more alternating runs.
-    for rep in range(REPS if QUICK else max(REPS, 5)):
-        for impl in alternating(rep):
+SCHEDULE_CASES = [
+    # (case, flags, destinations quiesced out of RS_COUNT)
+    ("plain", [], 0),
+    ("mh-port", ["mh-port"], 0),
+    ("mh-fallback, 0% unavailable", ["mh-fallback"], 0),
+    ("mh-fallback, 50% unavailable", ["mh-fallback"], RS_COUNT // 2),
+    ("mh-fallback, 100% unavailable", ["mh-fallback"], RS_COUNT),
+]
+
+
+def runs(measure):
+    """A warm-up run, not kept, then REPS runs: [(calls, ns per call)]."""
+    measure()
+    return [measure() for _ in range(REPS)]
+
+
+def bench_schedule(pktgen, index, function):
+    for n, (case, flags, quiesced) in enumerate(SCHEDULE_CASES):
+        # With nothing available C rehashes M times per connection: fewer
+        # datagrams keep that row's run time near the others'.
+        count = 5000 if quiesced < RS_COUNT else {12: 500, 16: 100}[index]
+        if QUICK:
+            count //= 10
+        for impl in rotation(n + index):
+            if impl == "rr" and quiesced == RS_COUNT:
+                continue  # rr has nothing to schedule then: no baseline
             load(impl, index)
-            restore(service_lines(VPORT, ["mh-port"], [1] * RS_COUNT))
-            before = ipvs_conns()
-            us = pktgen.send(count)
-            conns = ipvs_conns() - before
-            emit(group="e2e", M=SIZES[index], impl=impl, rep=rep, sent=count,
-                 conns=conns, seconds=us / 1e6, conns_per_s=conns / (us / 1e6))
+            restore(service_lines(impl, VPORT, flags, [1] * RS_COUNT))
+            # Quiesce the first servers after adding them: last_weight stays
+            # 1, so the table still gives them their slots, as in production.
+            restore([f"-e -u {VIP}:{VPORT} -r 10.0.1.{k + 1}:{VPORT} -g -w 0"
+                     for k in range(quiesced)])
+
+            def measure():
+                calls, ns = profiled(function, lambda: pktgen.send(count))
+                time.sleep(3)  # the connections expire (UDP timeout 2 s)
+                return calls, ns
+
+            for rep, (calls, ns) in enumerate(runs(measure)):
+                emit(group="schedule", M=SIZES[index], case=case, impl=impl, rep=rep,
+                     sent=count, calls=calls, ns_per_call=ns)
 
 
-ALLOC_EVENT = re.compile(r"\b(kmalloc|kmem_cache_alloc|kfree|kmem_cache_free): "
-                         r"call_site=(\S+)(?: \[(\S+)\])? ptr=(\S+)(?:.*? bytes_alloc=(\d+))?")
-# Where the kernel's Rust allocators (KVec, KVVec) enter the slab allocator:
-# allocations there during the measurement are the Rust module's.
-RUST_ALLOC_SITES = ("kvrealloc_node_align_noprof", "krealloc_node_align_noprof")
+def bench_changes(index, function, groups, ns=(10, 100, 1000), flags=()):
+    """One destination edited again and again in a service of N; the
+    profiler's average per edit, for each of `groups`: "rebuild" (weight
+    1 <-> 2: the table changes), "quiesce" (weight 1 <-> 0: a server
+    quiesced and back, the blue-green switch; no input of the table changes,
+    since its last weight stays, which C rebuilds for and Rust only
+    compares), "canonical" (as rebuild, for a flag-3 service)."""
+    edits = 6 if QUICK else 12
+    svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
+    weight = {"rebuild": lambda i: 2 - i % 2, "canonical": lambda i: 2 - i % 2, "quiesce": lambda i: i % 2}
+    for k, n in enumerate(ns):
+        for impl in rotation(k + index):
+            if "canonical" in groups and impl == "c":
+                continue  # no canonical order in C: its rebuild row is the reference
+            load(impl, index)
+            restore(service_lines(impl, VPORT, list(flags), [1] * n, net="10.2"))
+            for group in groups:
+                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {weight[group](i)}" for i in range(edits)]
+                measured = runs(lambda: profiled(function, lambda: restore(lines)))
+                for rep, (calls, per) in enumerate(measured):
+                    emit(group=group, M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
+                         calls=calls, ns_per_call=per)
 
 
-def traced_allocations(action):
-    """Runs action() with the slab allocator's events on; returns the
-    bytes still allocated afterwards, per call site."""
-    write(f"{TRACING}/buffer_size_kb", "32768")
+def bench_bulk(function):
+    """ipvsadm -R of 100 services of 100 servers: every add rebuilds."""
+    services, servers = (20, 20) if QUICK else (100, 100)
+    for rep in range(REPS):
+        for impl in rotation(rep):
+            load(impl, 12)
+            lines = []
+            for s in range(services):
+                lines += service_lines(impl, 2000 + s, [], [1] * servers, net="10.2")
+            calls, per = profiled(function, lambda: restore(lines))
+            emit(group="bulk", M=4093, services=services, servers=servers, impl=impl, rep=rep,
+                 calls=calls, ns_per_call=per)
+            unload()
+
+
+ALLOC = re.compile(r"\b(kmalloc|kmem_cache_alloc|kfree|kmem_cache_free): .*?ptr=(\S+)"
+                   r"(?:.*? bytes_alloc=(\d+))?")
+STACK_FRAME = re.compile(r"^ => (\S+)(?: \[(\S+)\])?")
+
+
+def traced_allocations(module, action):
+    """Runs action() with the allocator's events and a stack trace for each
+    allocation; returns {call site: bytes} of what was allocated with
+    `module`'s code on the stack and is still held afterwards."""
+    write(f"{TRACING}/buffer_size_kb", "65536")
     write(f"{TRACING}/trace", "")
-    for event in ("kmalloc", "kmem_cache_alloc", "kfree", "kmem_cache_free"):
+    allocs, frees = ("kmalloc", "kmem_cache_alloc"), ("kfree", "kmem_cache_free")
+    for event in allocs:
+        write(f"{TRACING}/events/kmem/{event}/trigger", "stacktrace")
+    for event in allocs + frees:
         write(f"{TRACING}/events/kmem/{event}/enable", "1")
     try:
         action()
     finally:
-        for event in ("kmalloc", "kmem_cache_alloc", "kfree", "kmem_cache_free"):
+        for event in allocs + frees:
             write(f"{TRACING}/events/kmem/{event}/enable", "0")
-    live = {}  # ptr -> (call site, bytes)
+        for event in allocs:
+            write(f"{TRACING}/events/kmem/{event}/trigger", "!stacktrace")
+    live = {}  # ptr -> (site, bytes), for allocations with the module on the stack
+    pending = None  # the last allocation, until its stack trace is read
     with open(f"{TRACING}/trace") as f:
         for line in f:
-            m = ALLOC_EVENT.search(line)
-            if not m:
+            m = ALLOC.search(line)
+            if m:
+                event, ptr, size = m.groups()
+                if event in frees:
+                    live.pop(ptr, None)
+                    pending = None
+                else:
+                    pending = [ptr, int(size or 0), None]
                 continue
-            event, site, module, ptr, size = m.groups()
-            if event in ("kfree", "kmem_cache_free"):
-                live.pop(ptr, None)
-            else:
-                # A large kmalloc is reported twice, by the allocator and
-                # for its caller: the later report names the caller.
-                live[ptr] = (f"{site.split('+')[0]} [{module or 'kernel'}]", int(size or 0))
+            frame = STACK_FRAME.match(line)
+            if frame and pending is not None and frame.group(2) == module and pending[2] is None:
+                pending[2] = frame.group(1).split("+")[0]
+                live[pending[0]] = (pending[2], pending[1])
     with open(f"{TRACING}/per_cpu/cpu0/stats") as f:
         overrun = int(re.search(r"overrun: (\d+)", f.read()).group(1))
     if overrun:
@@ -306,98 +428,107 @@ def traced_allocations(action):
 
 
 def bench_memory(index):
-    services = 20
+    for n, services in ((10, 20), (100, 5), (1000, 2)):
+        for rep in range(REPS):
+            for impl in rotation(rep, ("c", "rust")):
+                load(impl, index)
+                lines = []
+                for s in range(services):
+                    lines += service_lines(impl, 1000 + s, [], [1] * n, net="10.2")
+                # Retired Rust tables are freed after an RCU grace period:
+                # wait for those frees before the tracing stops.
+                sites = traced_allocations(MODULES[impl], lambda: (restore(lines), time.sleep(2)))
+                if not sites:
+                    raise RuntimeError(f"no allocation of {MODULES[impl]} was seen: the memory "
+                                       "measure would read 0 for it")
+                top = sorted(sites.items(), key=lambda kv: -kv[1])[:4]
+                emit(group="memory", M=SIZES[index], N=n, impl=impl, rep=rep, services=services,
+                     module=MODULES[impl], bytes_per_service=sum(sites.values()) / services,
+                     top_sites=";".join(f"{site}={b // services}" for site, b in top))
+                unload()
+
+
+def bench_during(pktgen, function):
+    """New connections while another CPU rewrites the table between two
+    weight sets; flows sent to a server neither table gives them."""
+    index, count = 16, (2000 if QUICK else 20000)
+    flags = ["mh-fallback"]
+    weights = {"A": [1, 2, 3, 4, 5, 1, 2, 3, 4, 5], "B": [5, 4, 3, 2, 1, 5, 4, 3, 2, 1]}
+    svc = f"{VIP}:{VPORT}"
+
+    def set_weights(name):
+        return [f"-e -u {svc} -r 10.0.1.{k + 1}:{VPORT} -g -w {w if k >= RS_COUNT // 2 else 0}"
+                for k, w in enumerate(weights[name])]
+
     for rep in range(REPS):
-        for impl in alternating(rep):
+        for impl in rotation(rep, ("c", "rust")):
             load(impl, index)
-            lines = []
-            for s in range(services):
-                lines += service_lines(1000 + s, [], [1] * RS_COUNT)
-            # Retired Rust tables are freed after an RCU grace period: wait
-            # for those frees before the tracing stops.
-            sites = traced_allocations(lambda: (restore(lines), time.sleep(2)))
-            # What the scheduler keeps per service: allocations from its
-            # module's code, or from the allocators Rust code goes through,
-            # not freed. IPVS's own service and destination structures are
-            # the same for both (and destinations come back from its trash
-            # when a run reuses addresses), so they are left out.
-            kept = {site: b for site, b in sites.items()
-                    if site.endswith("[ip_vs_mh]") or site.split()[0] in RUST_ALLOC_SITES}
-            top = sorted(kept.items(), key=lambda kv: -kv[1])[:4]
-            if os.environ.get("BENCH_DEBUG"):
-                print(sorted(sites.items(), key=lambda kv: -kv[1])[:15])
-                sh("cp", f"{TRACING}/trace", f"/run/job/trace-{impl}-{index}")
-            emit(group="memory", M=SIZES[index], impl=impl, rep=rep, services=services,
-                 bytes_per_service=sum(kept.values()) / services,
-                 top_sites=";".join(f"{site[:60]}={b // services}" for site, b in top))
-            unload()
+            restore(service_lines(impl, VPORT, flags, weights["A"]))
+            # The same flows (one /16) under table A, under table B, then
+            # while the table flips between them.
+            answers = {}
+            for name in ("A", "B"):
+                restore(set_weights(name))
+                pktgen.send(count, net=200)
+                answers[name] = conn_table()
+                time.sleep(3)  # the UDP timeout (2 s) empties the table
+            flips = subprocess.Popen(
+                ["sh", "-c", "while :; do ipvsadm -R <" + " && ipvsadm -R <".join(
+                    [flip_file(set_weights("A"), "A"), flip_file(set_weights("B"), "B")]) + "; done"])
+            try:
+                calls, ns = profiled(function, lambda: pktgen.send(count, net=200))
+            finally:
+                flips.kill()
+                flips.wait()
+            during = conn_table()
+            mixed = sum(1 for client, server in during.items()
+                        if server not in (answers["A"].get(client), answers["B"].get(client)))
+            emit(group="during", M=SIZES[index], impl=impl, rep=rep, sent=count, calls=calls,
+                 ns_per_call=ns, flows=len(during), mixed=mixed)
+            time.sleep(3)
 
 
-SCHEDULE_CASES = [
-    # (case, flags, destinations quiesced out of RS_COUNT)
-    ("plain", [], 0),
-    ("mh-port", ["mh-port"], 0),
-    ("mh-fallback, 0% unavailable", ["mh-fallback"], 0),
-    ("mh-fallback, 50% unavailable", ["mh-fallback"], RS_COUNT // 2),
-    ("mh-fallback, 100% unavailable", ["mh-fallback"], RS_COUNT),
-]
+def flip_file(lines, name):
+    path = f"/tmp/flip-{name}"
+    write(path, "".join(line + "\n" for line in lines))
+    return path
 
 
-def bench_schedule(pktgen, index, function):
-    for case, flags, quiesced in SCHEDULE_CASES:
-        # With nothing available C rehashes M times per connection: fewer
-        # datagrams keep that row's run time near the others'.
-        count = 20000 if quiesced < RS_COUNT else {12: 2000, 16: 300}[index]
-        if QUICK:
-            count //= 10
-        for rep in range(REPS):
-            for impl in alternating(rep):
-                load(impl, index)
-                restore(service_lines(VPORT, flags, [1] * RS_COUNT))
-                # Quiesce the first servers after adding them: last_weight
-                # stays 1, so the table still gives them their slots, as in
-                # production.
-                restore([f"-e -u {VIP}:{VPORT} -r 10.0.1.{k + 1}:{VPORT} -g -w 0"
-                         for k in range(quiesced)])
-                calls, us = profiled(function, lambda: pktgen.send(count))
-                emit(group="schedule", M=SIZES[index], case=case, impl=impl, rep=rep,
-                     sent=count, calls=calls, us_per_call=us)
-                time.sleep(3)
-
-
-def bench_changes(index, function, group, weight_of_edit):
-    """One destination edited again and again in a service of N; the
-    profiler's average per edit. weight_of_edit(i) is the i-th weight."""
-    edits = 10 if QUICK else 20
-    for n in (10, 100, 1000):
-        for rep in range(REPS):
-            for impl in alternating(rep):
-                load(impl, index)
-                restore(service_lines(VPORT, [], [1] * n, net="10.2"))
-                svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
-                lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {weight_of_edit(i)}"
-                         for i in range(edits)]
-                calls, us = profiled(function, lambda: restore(lines))
-                emit(group=group, M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
-                     calls=calls, us_per_call=us)
-
-
-def bench_rebuild(index, function):
-    """A weight 1 <-> 2: the table changes; both rebuild."""
-    bench_changes(index, function, "rebuild", lambda i: 2 - i % 2)
-
-
-def bench_quiesce(index, function):
-    """A server quiesced (weight 0) and back, the blue-green switch: no
-    input of the table changes (its last weight stays), which C rebuilds
-    for and Rust only compares."""
-    bench_changes(index, function, "quiesce", lambda i: i % 2)
+def bench_e2e(pktgen, index, churn):
+    count = 20000 if QUICK else 100000
+    threads = pktgen.threads if churn else 1
+    # The end-to-end rate varies more from run to run than the profiled
+    # figures: more alternating runs.
+    for rep in range(REPS if QUICK else max(REPS, 5)):
+        for impl in rotation(rep, ("c", "rust")):
+            load(impl, index)
+            restore(service_lines(impl, VPORT, ["mh-port"], [1] * RS_COUNT))
+            changer = None
+            if churn:
+                # Servers 11..14 come and go and 1 is reweighted, as fast as
+                # ipvsadm can, while both vCPUs send.
+                svc = f"{VIP}:{VPORT}"
+                cycle = ([f"-a -u {svc} -r 10.0.1.{k}:{VPORT} -g -w 1" for k in range(11, 15)]
+                         + [f"-e -u {svc} -r 10.0.1.1:{VPORT} -g -w 2"]
+                         + [f"-d -u {svc} -r 10.0.1.{k}:{VPORT}" for k in range(11, 15)]
+                         + [f"-e -u {svc} -r 10.0.1.1:{VPORT} -g -w 1"])
+                changer = subprocess.Popen(
+                    ["sh", "-c", f"while :; do ipvsadm -R <{flip_file(cycle, 'churn')}; done"])
+            before = ipvs_conns()
+            try:
+                us = pktgen.send(count, threads=threads)
+            finally:
+                if changer:
+                    changer.kill()
+                    changer.wait()
+            conns = ipvs_conns() - before
+            emit(group="e2e-churn" if churn else "e2e", M=SIZES[index], impl=impl, rep=rep,
+                 sent=count * threads, conns=conns, seconds=us / 1e6, conns_per_s=conns / (us / 1e6))
 
 
 def main():
-    if os.path.exists(RESULTS):
-        os.unlink(RESULTS)
-    print(f"bench: kernel {os.uname().release}, {os.cpu_count()} CPUs, reps {REPS}", flush=True)
+    print(f"bench: kernel {os.uname().release}, {os.cpu_count()} CPUs, clock {CLOCK}, "
+          f"boot {BOOT}, reps {REPS}", flush=True)
     sh("sysctl", "-qw", "net.core.netdev_max_backlog=10000")
     # "no destination available" is logged (rate-limited) by both schedulers;
     # keep it off the slow serial console so it costs both the same little.
@@ -417,30 +548,39 @@ def main():
     built = re.search(r"table size (\d+) \(index (\d+)\)", sh("dmesg"))
     unload()
     emit(group="info", kernel=os.uname().release, cpus=os.cpu_count(), reps=REPS,
-         rust_module=os.path.basename(RUST_KO),
+         rust_module=MODULES["rust"],
          rust_default_index=int(built.group(2)) if built else None)
 
-    for index in SIZES if "e2e" in ONLY else ():
-        print(f"== end to end, M={SIZES[index]}", flush=True)
-        bench_e2e(pktgen, index)
+    if CLOCK == "time":
+        for churn, group in ((False, "e2e"), (True, "e2e-churn")):
+            for index in SIZES if group in ONLY else ():
+                print(f"== {group}, M={SIZES[index]}", flush=True)
+                bench_e2e(pktgen, index, churn)
     for index in SIZES if "memory" in ONLY else ():
         print(f"== memory, M={SIZES[index]}", flush=True)
         bench_memory(index)
 
     # Profiling comes last: it slows the functions it times.
     schedule_fn = traceable(["ip_vs_schedule"])
-    rebuild_fn = traceable(["ip_vs_edit_dest", "__ip_vs_update_dest"])
-    emit(group="profiled", schedule=schedule_fn, rebuild=rebuild_fn)
-    profile_start([schedule_fn, rebuild_fn])
+    change_fn = traceable(["__ip_vs_update_dest", "ip_vs_edit_dest"])
+    emit(group="profiled", schedule=schedule_fn, rebuild=change_fn)
+    profile_start([schedule_fn, change_fn])
     for index in SIZES if "schedule" in ONLY else ():
         print(f"== schedule, M={SIZES[index]}", flush=True)
         bench_schedule(pktgen, index, schedule_fn)
-    for index in SIZES if "rebuild" in ONLY else ():
-        print(f"== rebuild, M={SIZES[index]}", flush=True)
-        bench_rebuild(index, rebuild_fn)
-    for index in SIZES if "quiesce" in ONLY else ():
-        print(f"== quiesce and unquiesce, M={SIZES[index]}", flush=True)
-        bench_quiesce(index, rebuild_fn)
+    changes = [g for g in ("rebuild", "quiesce") if g in ONLY]
+    for index in SIZES if changes else ():
+        print(f"== {' and '.join(changes)}, M={SIZES[index]}", flush=True)
+        bench_changes(index, change_fn, changes)
+    if "canonical" in ONLY:
+        print("== rebuild in canonical order (flag-3), M=4093, N=1000", flush=True)
+        bench_changes(12, change_fn, ["canonical"], ns=(1000,), flags=["flag-3"])
+    if "bulk" in ONLY:
+        print("== bulk restore", flush=True)
+        bench_bulk(change_fn)
+    if "during" in ONLY:
+        print("== schedule while the table is rewritten", flush=True)
+        bench_during(pktgen, schedule_fn)
     unload()
     print("bench: done", flush=True)
     return 0

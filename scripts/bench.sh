@@ -3,11 +3,13 @@
 #   scripts/bench.sh [OUTPUT_DIR]
 # Builds the release kernel if needed, with the Rust scheduler in its tree
 # (CONFIG_IP_VS_MH_RS, at the table size its Kconfig chose) and the C mh
-# beside it, and the C mh at the other table size; boots the release kernel
-# once and measures both
-# schedulers in that guest run (bench/guest_bench.py); then runs the userspace
-# core benchmark. Prints both tables; the raw results stay in OUTPUT_DIR
-# (default: a directory under the cache).
+# beside it, and the C mh at the other table size. Boots the release kernel
+# four times and measures both schedulers (and rr, the baseline) in each
+# guest run (bench/guest_bench.py): twice under QEMU's icount, where the
+# guest's clock counts instructions (the deterministic costs, and memory),
+# and twice on the emulated clock (times, and the end-to-end rates). Then
+# runs the userspace core benchmark. Prints the tables; the raw results
+# stay in OUTPUT_DIR (default: a directory under the cache).
 # BENCH_QUICK=1 makes a short run for trying the benchmark itself.
 source "$(dirname "$0")/common.sh"
 
@@ -30,13 +32,28 @@ for index in 12 16; do
 	export "IPVS_MH_REFERENCE_$index=$ko"
 done
 export BENCH_RESULTS=/run/job/bench-results.jsonl
-[[ -n ${BENCH_QUICK:-} ]] && export BENCH_QUICK BENCH_REPS=${BENCH_REPS:-1}
-[[ -n ${BENCH_REPS:-} ]] && export BENCH_REPS
-
-log "in-kernel benchmark in the release guest"
-"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" --timeout 3600 --keep "$out/guest" -- \
-	python3 "$PROJECT_DIR/bench/guest_bench.py"
-[[ -s $out/guest/bench-results.jsonl ]] || die "the guest wrote no results"
+[[ -n ${BENCH_QUICK:-} ]] && export BENCH_QUICK
+: >"$out/results.jsonl"
+# boot|clock|runs per measurement|groups
+boots=(
+	"1|instructions|2|memory schedule rebuild quiesce canonical bulk during"
+	"2|instructions|2|memory schedule rebuild quiesce canonical bulk during"
+	"3|time|5|e2e e2e-churn schedule rebuild quiesce canonical bulk during"
+	"4|time|5|e2e e2e-churn schedule rebuild quiesce canonical bulk during"
+)
+for spec in "${boots[@]}"; do
+	IFS='|' read -r boot clock reps groups <<<"$spec"
+	[[ -n ${BENCH_QUICK:-} ]] && reps=1
+	args=()
+	[[ $clock == instructions ]] && args+=(--icount)
+	log "in-kernel benchmark, boot $boot of ${#boots[@]} (clock: $clock)"
+	BENCH_BOOT=$boot BENCH_CLOCK=$clock BENCH_REPS=$reps BENCH_ONLY=${BENCH_ONLY:-$groups} \
+		"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" "${args[@]}" --timeout 7200 --keep "$out/guest-$boot" -- \
+		python3 "$PROJECT_DIR/bench/guest_bench.py" ||
+		die "the benchmark guest failed (boot $boot); its log is above"
+	[[ -s $out/guest-$boot/bench-results.jsonl ]] || die "boot $boot wrote no results"
+	cat "$out/guest-$boot/bench-results.jsonl" >>"$out/results.jsonl"
+done
 
 log "userspace benchmark of the hashing core"
 (cd "$PROJECT_DIR/userspace-tests" && cargo run --quiet --release --bin bench) >"$out/userspace.md"
@@ -44,7 +61,7 @@ log "userspace benchmark of the hashing core"
 {
 	echo "## In the kernel: Rust ip_vs_mh vs C ip_vs_mh"
 	echo
-	python3 "$PROJECT_DIR/bench/report.py" "$out/guest/bench-results.jsonl"
+	python3 "$PROJECT_DIR/bench/report.py" "$out/results.jsonl"
 	echo
 	echo "## Userspace core: Rust core vs C model"
 	echo

@@ -16,14 +16,8 @@ mod tests {
         self,
         Addr,
         Availability,
-        Cursor,
         Dest,
         HashKey,
-        Layout,
-        Owners,
-        Permutation,
-        Populated,
-        Scratch,
         Slot,
         TableSize, //
     };
@@ -39,7 +33,7 @@ mod tests {
     struct Built {
         slots: KVVec<u16>,
         last_weights: KVec<i32>,
-        built: Populated,
+        built: maglev::Populated,
     }
 
     impl Built {
@@ -54,8 +48,8 @@ mod tests {
             maglev::turns(self.last_weights[dest], self.built.weights)
         }
 
-        fn owners(&self) -> Owners<'_> {
-            Owners {
+        fn owners(&self) -> maglev::Owners<'_> {
+            maglev::Owners {
                 built: self.built,
                 last_weights: &self.last_weights,
             }
@@ -66,28 +60,20 @@ mod tests {
         let n = dests.len();
         let mut items = KVec::with_capacity(n, GFP_KERNEL)?;
         items.extend_from_slice(dests, GFP_KERNEL)?;
-        let mut perms = KVec::from_elem(Permutation::default(), n, GFP_KERNEL)?;
+        let mut perms = KVec::from_elem(maglev::Permutation::default(), n, GFP_KERNEL)?;
         let mut last_weights = KVec::from_elem(0, n, GFP_KERNEL)?;
-        let mut cursors = KVec::from_elem(Cursor::default(), n, GFP_KERNEL)?;
+        let mut cursors = KVec::from_elem(maglev::Cursor::default(), n, GFP_KERNEL)?;
         let mut taken = KVec::from_elem(0, maglev::taken_words(size), GFP_KERNEL)?;
         let mut slots = KVVec::from_elem(u16::EMPTY, size.slots() as usize, GFP_KERNEL)?;
-        let built = maglev::build(
-            size,
-            false,
-            &mut items,
-            |d| *d,
-            |_| None,
-            Layout {
-                perms: &mut perms,
-                last_weights: &mut last_weights,
-                scratch: Scratch {
-                    cursors: &mut cursors,
-                    taken: &mut taken,
-                },
-                slots: &mut slots,
-            },
-        )
-        .map_err(|_| EINVAL)?;
+        let out = maglev::Layout::new(
+            &mut perms,
+            &mut last_weights,
+            &mut cursors,
+            &mut taken,
+            &mut slots,
+        );
+        let built =
+            maglev::build(size, false, &mut items, |d| *d, |_| None, out).map_err(|_| EINVAL)?;
         Ok(Built {
             slots,
             last_weights,
@@ -245,11 +231,11 @@ mod tests {
         let size = TableSize::DEFAULT;
         // More destinations than slots, and buffers of the wrong length:
         // errors, nothing written, no panic.
-        let perms = [Permutation::new(size, &EXAMPLE_V4[0].addr, 80); 2];
-        let mut cursors = [Cursor::default(); 2];
+        let perms = [maglev::Permutation::new(size, &EXAMPLE_V4[0].addr, 80); 2];
+        let mut cursors = [maglev::Cursor::default(); 2];
         let mut taken = [0u64; 1];
         let mut short = [u16::EMPTY; 3];
-        let scratch = Scratch {
+        let scratch = maglev::Scratch {
             cursors: &mut cursors,
             taken: &mut taken,
         };

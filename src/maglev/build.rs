@@ -10,6 +10,7 @@ use super::order::sort_canonical_by_key;
 use super::permutation::Permutation;
 use super::populate::{
     populate,
+    Cursor,
     Populated,
     Scratch, //
 };
@@ -27,6 +28,25 @@ pub struct Layout<'a, S> {
     pub scratch: Scratch<'a>,
     /// The table (`size.slots()` long).
     pub slots: &'a mut [S],
+}
+
+impl<'a, S> Layout<'a, S> {
+    /// The buffers: one permutation, last weight and cursor per destination,
+    /// [`taken_words`](super::taken_words) words of scratch, the slots.
+    pub fn new(
+        perms: &'a mut [Permutation],
+        last_weights: &'a mut [i32],
+        cursors: &'a mut [Cursor],
+        taken: &'a mut [u64],
+        slots: &'a mut [S],
+    ) -> Self {
+        Layout {
+            perms,
+            last_weights,
+            scratch: Scratch { cursors, taken },
+            slots,
+        }
+    }
 }
 
 /// Builds the table of `items`, destinations of any type that `dest`

@@ -37,6 +37,20 @@ impl Addr {
         }
     }
 
+    /// The `union nf_inet_addr` bytes IPVS would store for `ip` (an IPv4
+    /// address in the first 4 bytes, the rest zero).
+    #[cfg(maglev_full)]
+    pub fn nf_inet_addr(ip: core::net::IpAddr) -> [u8; 16] {
+        match ip {
+            core::net::IpAddr::V4(a) => {
+                let mut raw = [0u8; 16];
+                raw[..4].copy_from_slice(&a.octets());
+                raw
+            }
+            core::net::IpAddr::V6(a) => a.octets(),
+        }
+    }
+
     /// The family of this address.
     #[cfg(maglev_full)]
     pub const fn family(&self) -> Family {

@@ -23,10 +23,10 @@
 //! allocates nothing (callers pass every buffer). The full face, compiled
 //! with `--cfg maglev_full` (by `mh-tool`, the userspace tests and the KUnit
 //! test build), adds what only they use: parsing, the generic `hsiphash`,
-//! SipHash-2-4 in one call, the digest of a destination slice and the
-//! comparison of two tables. `--cfg maglev_alloc` (userspace only) adds
-//! `OwnedTable`, built on the including crate's `alloc`. The module's
-//! production build compiles none of it.
+//! SipHash-2-4 in one call, the digest of a destination slice, the
+//! comparison of two tables and the lines of a service file. `--cfg
+//! maglev_alloc` (userspace only) adds `OwnedTable`, built on the including
+//! crate's `alloc`. The module's production build compiles none of it.
 
 #![forbid(unsafe_code)]
 
@@ -44,6 +44,8 @@ mod order;
 mod owned;
 mod permutation;
 mod populate;
+#[cfg(maglev_full)]
+mod service_file;
 mod siphash;
 mod size;
 mod slot;
@@ -74,8 +76,7 @@ pub use permutation::Permutation;
 pub use populate::{
     taken_words,
     Cursor,
-    Populated,
-    Scratch, //
+    Populated, //
 };
 pub use size::TableSize;
 pub use slot::Slot;
@@ -117,7 +118,12 @@ pub use order::{
 #[cfg(maglev_alloc)]
 pub use owned::OwnedTable;
 #[cfg(maglev_full)]
-pub use populate::populate;
+pub use populate::{
+    populate,
+    Scratch, //
+};
+#[cfg(maglev_full)]
+pub use service_file::service_file_lines;
 #[cfg(maglev_full)]
 pub use siphash::{
     hsiphash,

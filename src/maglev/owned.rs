@@ -3,36 +3,14 @@
 //! Tables that own their buffers: the userspace face of [`build`] (for
 //! `mh-tool` and the tests; the module lays its buffers out itself).
 
-use super::build::{
-    build,
-    Layout, //
+use super::{
+    build, count_slots, lookup, taken_words, turns, Addr, Availability, Cursor, Dest, Error,
+    Layout, Owners, Permutation, Populated, Slot, TableSize,
 };
-use super::dest::Dest;
-use super::error::Error;
-use super::key::Addr;
-use super::lookup::{
-    lookup,
-    Availability,
-    Owners, //
-};
-use super::permutation::Permutation;
-use super::populate::{
-    taken_words,
-    Cursor,
-    Populated,
-    Scratch, //
-};
-use super::size::TableSize;
-use super::slot::Slot;
-use super::summary::count_slots;
-use super::weights::turns;
-use alloc::{
-    vec,
-    vec::Vec, //
-};
+use alloc::{vec, vec::Vec};
 
 /// A built table with what it was built from, in table order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct OwnedTable<S> {
     /// The table size.
     pub size: TableSize,
@@ -44,6 +22,8 @@ pub struct OwnedTable<S> {
     pub slots: Vec<S>,
     /// What the build found out.
     pub built: Populated,
+    cursors: Vec<Cursor>,
+    taken: Vec<u64>,
 }
 
 impl<S: Slot> OwnedTable<S> {
@@ -63,34 +43,36 @@ impl<S: Slot> OwnedTable<S> {
         dest: impl Fn(&T) -> Dest,
     ) -> Result<Self, Error> {
         let n = items.len();
-        let mut perms = vec![Permutation::default(); n];
-        let mut last_weights = vec![0; n];
-        let mut cursors = vec![Cursor::default(); n];
-        let mut taken = vec![0; taken_words(size)];
-        let mut slots = vec![S::EMPTY; size.slots() as usize];
-        let built = build(
+        let mut table = OwnedTable {
             size,
-            canonical,
-            items,
-            dest,
-            |_| None,
-            Layout {
-                perms: &mut perms,
-                last_weights: &mut last_weights,
-                scratch: Scratch {
-                    cursors: &mut cursors,
-                    taken: &mut taken,
-                },
-                slots: &mut slots,
-            },
-        )?;
-        Ok(OwnedTable {
-            size,
-            perms,
-            last_weights,
-            slots,
-            built,
-        })
+            perms: vec![Permutation::default(); n],
+            last_weights: vec![0; n],
+            slots: vec![S::EMPTY; size.slots() as usize],
+            built: Populated::default(),
+            cursors: vec![Cursor::default(); n],
+            taken: vec![0; taken_words(size)],
+        };
+        table.rebuild(canonical, items, dest)?;
+        Ok(table)
+    }
+
+    /// Builds the table again for `items` (as many as the first build had),
+    /// in its buffers: what a benchmark times.
+    pub fn rebuild<T>(
+        &mut self,
+        canonical: bool,
+        items: &mut [T],
+        dest: impl Fn(&T) -> Dest,
+    ) -> Result<(), Error> {
+        let out = Layout::new(
+            &mut self.perms,
+            &mut self.last_weights,
+            &mut self.cursors,
+            &mut self.taken,
+            &mut self.slots,
+        );
+        self.built = build(self.size, canonical, items, dest, |_| None, out)?;
+        Ok(())
     }
 
     /// Which destinations own a slot.

@@ -21,8 +21,8 @@ pub struct Cursor {
     turns: u32,
 }
 
-/// What a build found out besides the slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a build found out besides the slots (by default: an empty table's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Populated {
     /// The weight scaling.
     pub weights: Weights,

@@ -5,8 +5,9 @@
 
 use super::size::TableSize;
 
-/// The weight scaling of a build, as C computes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The weight scaling of a build, as C computes it (by default: no
+/// positive weight).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Weights {
     /// gcd of all positive last weights; 0 if there is none.
     pub gcd: i32,

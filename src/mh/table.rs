@@ -22,7 +22,6 @@ use crate::{
         Owners,
         Permutation,
         Populated,
-        Scratch,
         Slot,
         TableSize, //
     },
@@ -172,27 +171,18 @@ impl Table {
         }
         let mut perms = KVec::from_elem(Permutation::default(), n, flags())?;
         let mut last_weights = KVec::from_elem(0, n, flags())?;
-        let previous = current.filter(|c| c.table.size == size);
+        let mut inputs = Inputs {
+            size,
+            order,
+            lineup: &mut lineup,
+            previous: current.filter(|c| c.table.size == size),
+            perms: &mut perms,
+            last_weights: &mut last_weights,
+        };
         let (slots, built) = if n <= u16::MAX_DESTS {
-            let (s, b) = populate(
-                size,
-                order,
-                &mut lineup,
-                previous,
-                &mut perms,
-                &mut last_weights,
-            )?;
-            (Slots::Narrow(s), b)
+            inputs.populate(Slots::Narrow)?
         } else {
-            let (s, b) = populate(
-                size,
-                order,
-                &mut lineup,
-                previous,
-                &mut perms,
-                &mut last_weights,
-            )?;
-            (Slots::Wide(s), b)
+            inputs.populate(Slots::Wide)?
         };
         let table = Self {
             size,
@@ -323,45 +313,47 @@ impl Table {
     }
 }
 
-/// Builds the slots of `lineup`, put in `order`, into a new slot array:
-/// permutations of the destinations `previous` (the table in force, of the
-/// same size) already had are carried over, the others computed.
-fn populate<S: Slot>(
+/// What a new table is built from, and the buffers that become its own.
+struct Inputs<'l, 'a> {
     size: TableSize,
     order: Order,
-    lineup: &mut Lineup<'_>,
-    previous: Option<Current<'_, Table>>,
-    perms: &mut [Permutation],
-    last_weights: &mut [i32],
-) -> Result<(KVVec<S>, Populated)> {
-    let family = lineup.family();
-    let mut slots = KVVec::from_elem(S::EMPTY, size.slots() as usize, flags())?;
-    let mut cursors = KVec::from_elem(Cursor::default(), perms.len(), flags())?;
-    let mut taken = KVec::from_elem(0, maglev::taken_words(size), flags())?;
-    let mut carry = previous.map(|p| (Carry::new(p.dests.as_slice()), p.table));
-    let known = |dest: &mut HeldDest| {
-        let (carry, old) = carry.as_mut()?;
-        let j = carry.find(|held| ptr::eq::<ipvs::Dest>(&**held, &**dest))?;
-        old.perms.get(j).copied()
-    };
-    let built = maglev::build(
-        size,
-        order.is_canonical(),
-        lineup.as_mut_slice(),
-        |dest| spec(dest, family),
-        known,
-        Layout {
-            perms,
-            last_weights,
-            scratch: Scratch {
-                cursors: &mut cursors,
-                taken: &mut taken,
-            },
-            slots: &mut slots,
-        },
-    )
-    .map_err(|_| EINVAL)?;
-    Ok((slots, built))
+    lineup: &'l mut Lineup<'a>,
+    /// The table in force, if it has the same size: its permutations carry
+    /// over to the destinations it shares with the new one.
+    previous: Option<Current<'l, Table>>,
+    perms: &'l mut [Permutation],
+    last_weights: &'l mut [i32],
+}
+
+impl Inputs<'_, '_> {
+    /// Puts the lineup in table order and builds the slots into a new slot
+    /// array of type `S`, which `wrap` makes the table's.
+    fn populate<S: Slot>(&mut self, wrap: fn(KVVec<S>) -> Slots) -> Result<(Slots, Populated)> {
+        let (size, family) = (self.size, self.lineup.family());
+        let mut slots = KVVec::from_elem(S::EMPTY, size.slots() as usize, flags())?;
+        let mut cursors = KVec::from_elem(Cursor::default(), self.perms.len(), flags())?;
+        let mut taken = KVec::from_elem(0, maglev::taken_words(size), flags())?;
+        let mut carry = self
+            .previous
+            .map(|p| (Carry::new(p.dests.as_slice()), p.table));
+        let known = |dest: &mut HeldDest| {
+            let (carry, old) = carry.as_mut()?;
+            let j = carry.find(|held| ptr::eq::<ipvs::Dest>(&**held, &**dest))?;
+            old.perms.get(j).copied()
+        };
+        let out = Layout::new(
+            self.perms,
+            self.last_weights,
+            &mut cursors,
+            &mut taken,
+            &mut slots,
+        );
+        let canonical = self.order.is_canonical();
+        let items = self.lineup.as_mut_slice();
+        let built = maglev::build(size, canonical, items, |d| spec(d, family), known, out)
+            .map_err(|_| EINVAL)?;
+        Ok((wrap(slots), built))
+    }
 }
 
 impl Availability for Dests {

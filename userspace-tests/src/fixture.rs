@@ -63,16 +63,10 @@ fn err<T>(line: usize, msg: impl Into<String>) -> Result<T, ParseError> {
     })
 }
 
-/// The `union nf_inet_addr` bytes of an IP address.
+/// The `union nf_inet_addr` bytes of an address (the core's
+/// [`Addr::nf_inet_addr`](crate::maglev::Addr::nf_inet_addr)).
 pub fn raw_ip(ip: IpAddr) -> [u8; 16] {
-    match ip {
-        IpAddr::V4(a) => {
-            let mut raw = [0u8; 16];
-            raw[..4].copy_from_slice(&a.octets());
-            raw
-        }
-        IpAddr::V6(a) => a.octets(),
-    }
+    crate::maglev::Addr::nf_inet_addr(ip)
 }
 
 fn parse_num<T: core::str::FromStr>(line: usize, what: &str, s: &str) -> Result<T, ParseError> {
@@ -96,15 +90,7 @@ pub fn parse(text: &str) -> Result<Fixture, ParseError> {
     // Client lines are resolved after all destinations are known.
     let mut clients: Vec<(usize, [u8; 16], u16, String)> = Vec::new();
 
-    for (n, raw_line) in text.lines().enumerate() {
-        let line = n + 1;
-        let content = raw_line.split('#').next().unwrap_or("").trim();
-        if content.is_empty() {
-            continue;
-        }
-        let (key, rest) = content
-            .split_once(char::is_whitespace)
-            .map_or((content, ""), |(k, r)| (k, r.trim()));
+    for (line, key, rest) in crate::maglev::service_file_lines(text) {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         match key {
             "source" => source = Some(rest.to_string()),
@@ -213,11 +199,20 @@ pub struct Decision {
     pub c: Option<usize>,
 }
 
-/// Scheduling decisions for every probe of `f`.
-///
-/// With `flag-3` both build from the canonical order and the answers are
-/// mapped back to the fixture's list.
-pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
+/// A fixture's service built by both: the core's table and the C model's,
+/// from the destinations in table order (the canonical one with `flag-3`).
+struct Both {
+    /// `order[i]`: the fixture's index of the i-th destination as built.
+    order: Vec<usize>,
+    /// The core's view of each destination, in the fixture's order.
+    core: Vec<Dest>,
+    /// The destinations as the C model has them, in table order.
+    cdests: Vec<CDest>,
+    table: OwnedTable<u16>,
+    model: Model,
+}
+
+fn build_both(f: &Fixture) -> Result<Both, String> {
     let size = TableSize::new(f.index).map_err(|e| format!("index {}: {e}", f.index))?;
     let core: Vec<Dest> = f
         .dests
@@ -228,28 +223,40 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
             last_weight: d.last_weight,
         })
         .collect();
-    // order[i]: the fixture index of the i-th destination as built (the
-    // core puts them in table order).
+    // The core puts them in table order.
     let mut order: Vec<usize> = (0..core.len()).collect();
-    let table: OwnedTable<u16> =
-        OwnedTable::build_from(size, f.flags.canonical, &mut order, |&i| core[i])
-            .map_err(|e| format!("Rust build: {e}"))?;
+    let table = OwnedTable::build_from(size, f.flags.canonical, &mut order, |&i| core[i])
+        .map_err(|e| format!("Rust build: {e}"))?;
     let cdests: Vec<CDest> = order.iter().map(|&i| f.dests[i]).collect();
     let mut model = Model::new(f.index, f.family == Family::Inet6).ok_or("C model")?;
     let rc = model.build(cdests.clone());
     if rc != 0 {
         return Err(format!("C model build: {rc}"));
     }
+    Ok(Both {
+        order,
+        core,
+        cdests,
+        table,
+        model,
+    })
+}
 
-    let avail = CAvail(&cdests);
-    let back = |i: Option<usize>| i.and_then(|i| order.get(i).copied());
+/// Scheduling decisions for every probe of `f`.
+///
+/// With `flag-3` both build from the canonical order and the answers are
+/// mapped back to the fixture's list.
+pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
+    let b = build_both(f)?;
+    let avail = CAvail(&b.cdests);
+    let back = |i: Option<usize>| i.and_then(|i| b.order.get(i).copied());
     Ok(f.probes
         .iter()
         .map(|p| {
             let port = if f.flags.port { p.port } else { 0 };
             let addr = Addr::from_nf_inet_addr(f.family, &p.addr);
-            let rust = table.lookup(&addr, port, f.flags.fallback, &avail);
-            let c = model.lookup(&p.addr, port, f.flags.fallback);
+            let rust = b.table.lookup(&addr, port, f.flags.fallback, &avail);
+            let c = b.model.lookup(&p.addr, port, f.flags.fallback);
             Decision {
                 rust: back(rust),
                 c: back(c),
@@ -263,30 +270,13 @@ pub fn decide(f: &Fixture) -> Result<Vec<Decision>, String> {
 /// of the C scheduler, to compare with a director's digest. With `flag-3`
 /// the model builds from the canonical order, as the module does.
 pub fn c_digest(f: &Fixture) -> Result<u64, String> {
-    let size = TableSize::new(f.index).map_err(|e| format!("index {}: {e}", f.index))?;
-    let core: Vec<Dest> = f
-        .dests
-        .iter()
-        .map(|d| Dest {
-            addr: Addr::from_nf_inet_addr(f.family, &d.addr),
-            port: u16::from_be(d.port_be),
-            last_weight: d.last_weight,
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..core.len()).collect();
-    if f.flags.canonical {
-        crate::maglev::sort_canonical_by_key(&mut order, |&i| core[i]);
-    }
-    let mut model = Model::new(f.index, f.family == Family::Inet6).ok_or("C model")?;
-    let rc = model.build(order.iter().map(|&i| f.dests[i]).collect());
-    if rc != 0 {
-        return Err(format!("C model build: {rc}"));
-    }
-    let slots: Vec<u32> = model
+    let b = build_both(f)?;
+    let slots: Vec<u32> = b
+        .model
         .slots()
         .iter()
         .map(|&s| u32::try_from(s).unwrap_or(u32::MAX))
         .collect();
-    let built: Vec<Dest> = order.iter().map(|&i| core[i]).collect();
-    Ok(table_digest(size, &built, &slots))
+    let built: Vec<Dest> = b.order.iter().map(|&i| b.core[i]).collect();
+    Ok(table_digest(b.table.size, &built, &slots))
 }

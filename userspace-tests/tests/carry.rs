@@ -10,7 +10,7 @@ mod common;
 use common::{family, unique_dests};
 use proptest::prelude::*;
 use userspace_tests::maglev::{
-    build, taken_words, Carry, Cursor, Dest, Layout, OwnedTable, Permutation, Scratch, TableSize,
+    build, taken_words, Carry, Cursor, Dest, Layout, OwnedTable, Permutation, TableSize,
 };
 
 /// A table built from `items` with the permutations `previous` (the table
@@ -42,15 +42,13 @@ fn rebuild(
             carried += 1;
             previous.perms.get(j).copied()
         },
-        Layout {
-            perms: &mut perms,
-            last_weights: &mut last_weights,
-            scratch: Scratch {
-                cursors: &mut cursors,
-                taken: &mut taken,
-            },
-            slots: &mut slots,
-        },
+        Layout::new(
+            &mut perms,
+            &mut last_weights,
+            &mut cursors,
+            &mut taken,
+            &mut slots,
+        ),
     )
     .expect("builds");
     (slots, carried)

@@ -53,16 +53,10 @@ pub fn endpoint(ip: IpAddr, port: u16) -> String {
     SocketAddr::new(ip, port).to_string()
 }
 
-/// The `union nf_inet_addr` bytes of an address.
+/// The `union nf_inet_addr` bytes of an address (the core's
+/// [`Addr::nf_inet_addr`](crate::maglev::Addr::nf_inet_addr)).
 pub fn raw_ip(ip: IpAddr) -> [u8; 16] {
-    match ip {
-        IpAddr::V4(a) => {
-            let mut raw = [0u8; 16];
-            raw[..4].copy_from_slice(&a.octets());
-            raw
-        }
-        IpAddr::V6(a) => a.octets(),
-    }
+    crate::maglev::Addr::nf_inet_addr(ip)
 }
 
 /// The family of an address.
@@ -190,15 +184,8 @@ impl ServiceSpec {
 /// lines are accepted and ignored), so a fixture is valid input.
 pub fn parse_file(name: &str, text: &str) -> Result<ServiceSpec, UsageError> {
     let mut spec = ServiceSpec::default();
-    for (n, raw) in text.lines().enumerate() {
-        let at = format!("--file {name}: line {}", n + 1);
-        let content = raw.split('#').next().unwrap_or("").trim();
-        if content.is_empty() {
-            continue;
-        }
-        let (key, rest) = content
-            .split_once(char::is_whitespace)
-            .map_or((content, ""), |(k, r)| (k, r.trim()));
+    for (n, key, rest) in crate::maglev::service_file_lines(text) {
+        let at = format!("--file {name}: line {n}");
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let bad = |msg: String| UsageError(format!("{at}: {msg}"));
         match key {

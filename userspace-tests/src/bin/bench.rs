@@ -12,8 +12,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use userspace_tests::maglev::{
-    build, hsiphash_u32, lookup, taken_words, Addr, Availability, Cursor, Dest, Family, Layout,
-    OwnedTable, Owners, Permutation, Scratch, Slot, TableSize, HASH1,
+    hsiphash_u32, lookup, Addr, Availability, Dest, Family, OwnedTable, Owners, Slot, TableSize,
+    HASH1,
 };
 use userspace_tests::oracle::{self, CAvail, CDest, Model, DEST_OVERLOAD};
 
@@ -313,26 +313,14 @@ fn build_rows(plan: &Plan, rows: &mut Vec<Row>) {
             let cd = destinations(n);
             let core = core_dests(&cd);
             let mut items = core.clone();
-            let mut slots = vec![u16::EMPTY; size.slots() as usize];
-            let mut perms = vec![Permutation::default(); n];
-            let mut last_weights = vec![0; n];
-            let mut cursors = vec![Cursor::default(); n];
-            let mut taken = vec![0; taken_words(size)];
+            let mut table = OwnedTable::<u16>::build(size, &core).expect("builds");
             let mut model = Model::new(index, false).expect("C model");
             model.build(cd.clone());
             // A fresh build, every permutation hashed, as C does.
             let r = time_per_item(plan, 1, || {
-                let out = Layout {
-                    perms: &mut perms,
-                    last_weights: &mut last_weights,
-                    scratch: Scratch {
-                        cursors: &mut cursors,
-                        taken: &mut taken,
-                    },
-                    slots: &mut slots,
-                };
-                build(size, false, black_box(&mut items), |d| *d, |_| None, out)
-                    .map_or(0, |b| b.weights.gcd as u64)
+                table
+                    .rebuild(false, black_box(&mut items), |d| *d)
+                    .map_or(0, |()| table.built.weights.gcd as u64)
             });
             let c = time_per_item(plan, 1, || model.rebuild() as u64);
             rows.push(row_ns(
