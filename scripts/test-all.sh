@@ -55,10 +55,12 @@ while read -r index ko; do
 	[[ $index == "$stock_index" ]] || references+=("IPVS_MH_REFERENCE_$index=$ko")
 done <<<"$built"
 ((${#references[@]} == 9)) || die "C ip_vs_mh modules for ${#references[@]} of the 9 other table sizes"
-log "operator install paths on Debian's kernel (make debian-install, signing, dkms) in the trixie root"
+log "operator install paths on Debian's kernel (make debian-install, signing, dkms, a kernel upgrade) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
+# The upgrade: the newest 7.2 upload's headers beside the 7.3 ones.
+release2=$("$PROJECT_DIR/scripts/debian-upgrade.sh" "$stock" "${DEBIAN_UPGRADE:-7.2.12}")
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
-	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules"
+	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules" "$release2"
 
 # The runner's own detectors, each made to fire once on purpose.
 log "the runner's self-test"

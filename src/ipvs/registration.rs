@@ -311,6 +311,8 @@ impl<S: Scheduler> PinnedDrop for Registration<S> {
         // Tables retired with `call_rcu` must be freed before the module's
         // code goes away. The claim is given back after this, when the
         // fields are dropped.
-        rcu::rcu_barrier();
+        // SAFETY: `rcu_barrier` may be called from any sleepable context; a
+        // registration is dropped in process context (module init or exit).
+        unsafe { bindings::rcu_barrier() };
     }
 }
