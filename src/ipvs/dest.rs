@@ -76,8 +76,8 @@ impl Dest {
     pub(crate) fn overloaded(&self) -> bool {
         // SAFETY: By the type invariant the destination is live; `flags` is
         // an aligned `unsigned int` that `__ip_vs_dest_update_overload`
-        // rewrites under `dest->dst_lock` (in softirq from the connection
-        // paths) and that C schedulers read without the lock, as this does.
+        // rewrites under `dest->dst_lock` (from the connection paths, in any
+        // context) and that C schedulers read without the lock, as this does.
         let flags = unsafe { read_once(&raw const (*self.as_ptr()).flags) };
         flags & bindings::IP_VS_DEST_F_OVERLOAD != 0
     }

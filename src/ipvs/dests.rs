@@ -41,7 +41,7 @@ use kernel::{
 /// # Invariants
 ///
 /// `0` points to a live destination: in a [`Lineup`], because it is on the
-/// service's list and the configuration mutex is held; in a [`Dests`],
+/// service's list and `svc->ipvs->service_mutex` is held; in a [`Dests`],
 /// while it holds its references, and for the RCU readers of the table it
 /// belongs to until a grace period after that (see [`Dest`]); only such
 /// readers reach a `Dests` once its references are dropped. It is neither
@@ -61,7 +61,7 @@ impl Deref for HeldDest {
 
 /// The destinations of a table being built, in table order (the service's
 /// list order until the scheduler reorders them). None is held yet: they
-/// are live because the configuration mutex is held for `'a`.
+/// are live because `svc->ipvs->service_mutex` is held for `'a`.
 pub(crate) struct Lineup<'a> {
     family: Family,
     list: KVec<HeldDest>,
@@ -184,7 +184,7 @@ impl Dests {
         for (i, dest) in lineup.list.iter().enumerate() {
             if !test_bit(&handover.to_new, i) {
                 // SAFETY: The destination is live: it is on the service's
-                // list and the configuration mutex is held.
+                // list and `svc->ipvs->service_mutex` is held.
                 unsafe { bindings::ip_vs_mh_rs_dest_hold(dest.as_ptr()) };
             }
         }
