@@ -10,6 +10,7 @@
 //! - [`mh`]: the scheduler's logic, safe Rust;
 //! - [`ipvs`]: the thin adapter to IPVS, where all `unsafe` code lives.
 
+use core::borrow::Borrow;
 use kernel::{
     debugfs::Scope,
     prelude::*, //
@@ -46,9 +47,11 @@ module! {
             default: crate::build_config::TAB_INDEX,
             description: "Table size index, 8 to 17: the table has a prime number of slots near 2^index (default: the build's CONFIG_IP_VS_MH_RS_TAB_INDEX)",
         },
-        canonical_order: bool {
-            default: false,
-            description: "Build every service's table from its destinations in canonical order (as flag-3 does), so that directors whose destinations were added in different orders agree, for clients that cannot set flag-3 (keepalived, kube-proxy); default: IPVS list order, as the C scheduler. Fixed at load time",
+        // An integer, not a bool: module! takes bool parameters from 7.3
+        // only, and the module builds for 7.2 too.
+        canonical_order: u32 {
+            default: 0,
+            description: "1: build every service's table from its destinations in canonical order (as flag-3 does), so that directors whose destinations were added in different orders agree, for clients that cannot set flag-3 (keepalived, kube-proxy); 0 (default): IPVS list order, as the C scheduler. Fixed at load time",
         },
     },
 }
@@ -62,10 +65,16 @@ struct MhModule {
     scheduler: Scope<ipvs::Registration<mh::Mh>>,
 }
 
+/// A parameter's value: `value()` gives it by value from 7.3, by reference
+/// before.
+fn parameter(value: impl Borrow<u32>) -> u32 {
+    *value.borrow()
+}
+
 /// The scheduler the module parameters ask for; a bad value fails the load
 /// with one line in the kernel log.
 fn scheduler_from_parameters() -> Result<mh::Mh> {
-    let index = module_parameters::tab_index.value();
+    let index = parameter(module_parameters::tab_index.value());
     let Ok(size) = maglev::TableSize::new(index) else {
         pr_err!(
             "tab_index={} is out of range: it must be 8 to 17 (table sizes 251 to 131071)\n",
@@ -73,10 +82,18 @@ fn scheduler_from_parameters() -> Result<mh::Mh> {
         );
         return Err(EINVAL);
     };
-    Ok(mh::Mh::new(
-        size,
-        module_parameters::canonical_order.value(),
-    ))
+    let canonical = match parameter(module_parameters::canonical_order.value()) {
+        0 => false,
+        1 => true,
+        other => {
+            pr_err!(
+                "canonical_order={} is out of range: it must be 0 or 1\n",
+                other
+            );
+            return Err(EINVAL);
+        }
+    };
+    Ok(mh::Mh::new(size, canonical))
 }
 
 fn show_tables(

@@ -21,7 +21,8 @@ refused_load tab_index=7 'ip_vs_mh: tab_index=7 is out of range: it must be 8 to
 refused_load tab_index=18 'ip_vs_mh: tab_index=18 is out of range: it must be 8 to 17 (table sizes 251 to 131071)'
 refused_load tab_index=abc "ip_vs_mh: \`abc' invalid for parameter \`tab_index'"
 refused_load tab_index=-1 "ip_vs_mh: \`-1' invalid for parameter \`tab_index'"
-refused_load canonical_order=2 "ip_vs_mh: \`2' invalid for parameter \`canonical_order'"
+refused_load canonical_order=2 'ip_vs_mh: canonical_order=2 is out of range: it must be 0 or 1'
+refused_load canonical_order=yes "ip_vs_mh: \`yes' invalid for parameter \`canonical_order'"
 refuse "no module left loaded after refused loads" module_loaded ip_vs_mh
 check "modinfo: description" modinfo_has '^description:.*Maglev'
 check "modinfo: license" modinfo_has '^license:.*GPL'
