@@ -63,17 +63,17 @@ mod tests {
         let mut perms = KVec::from_elem(maglev::Permutation::default(), n, GFP_KERNEL)?;
         let mut last_weights = KVec::from_elem(0, n, GFP_KERNEL)?;
         let mut cursors = KVec::from_elem(maglev::Cursor::default(), n, GFP_KERNEL)?;
-        let mut taken = KVec::from_elem(0, maglev::taken_words(size), GFP_KERNEL)?;
+        let mut free = KVec::from_elem(0, maglev::free_list_len(size), GFP_KERNEL)?;
         let mut slots = KVVec::from_elem(u16::EMPTY, size.slots() as usize, GFP_KERNEL)?;
         let out = maglev::Layout::new(
             &mut perms,
             &mut last_weights,
             &mut cursors,
-            &mut taken,
+            &mut free,
             &mut slots,
         );
         let built =
-            maglev::build(size, false, &mut items, |d| *d, |_| None, out).map_err(|_| EINVAL)?;
+            maglev::build(size, None, &mut items, |d| *d, |_| None, out).map_err(|_| EINVAL)?;
         Ok(Built {
             slots,
             last_weights,
@@ -233,11 +233,11 @@ mod tests {
         // errors, nothing written, no panic.
         let perms = [maglev::Permutation::new(size, &EXAMPLE_V4[0].addr, 80); 2];
         let mut cursors = [maglev::Cursor::default(); 2];
-        let mut taken = [0u64; 1];
+        let mut free = [0u32; 1];
         let mut short = [u16::EMPTY; 3];
         let scratch = maglev::Scratch {
             cursors: &mut cursors,
-            taken: &mut taken,
+            free: &mut free,
         };
         assert!(maglev::populate(size, &perms, &[1, 1], scratch, &mut short).is_err());
         assert!(short.iter().all(|&s| s == u16::EMPTY));

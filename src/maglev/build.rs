@@ -6,7 +6,7 @@
 
 use super::dest::Dest;
 use super::error::Error;
-use super::order::sort_canonical_by_key;
+use super::order::sort_canonical_keyed;
 use super::permutation::Permutation;
 use super::populate::{
     populate,
@@ -32,18 +32,19 @@ pub struct Layout<'a, S> {
 
 impl<'a, S> Layout<'a, S> {
     /// The buffers: one permutation, last weight and cursor per destination,
-    /// [`taken_words`](super::taken_words) words of scratch, the slots.
+    /// the list of free slots ([`free_list_len`](super::free_list_len)
+    /// entries), the slots.
     pub fn new(
         perms: &'a mut [Permutation],
         last_weights: &'a mut [i32],
         cursors: &'a mut [Cursor],
-        taken: &'a mut [u64],
+        free: &'a mut [u32],
         slots: &'a mut [S],
     ) -> Self {
         Layout {
             perms,
             last_weights,
-            scratch: Scratch { cursors, taken },
+            scratch: Scratch { cursors, free },
             slots,
         }
     }
@@ -53,34 +54,47 @@ impl<'a, S> Layout<'a, S> {
 /// describes.
 ///
 /// The items are first put in table order: left as given (IPVS list order,
-/// as the C scheduler takes them) or, when `canonical`, sorted into the
-/// canonical order ([`sort_canonical_by_key`]). Then, in that order, each
-/// one's permutation (the one `known` returns for it, carried over from an
-/// earlier table, or else computed) and last weight go into `out`, and the
-/// slots are populated ([`populate`]). Buffers of the wrong length are
-/// [`Error::BufferSize`], and nothing is written then.
+/// as the C scheduler takes them) when `canonical` is `None`, or else
+/// sorted into the canonical order ([`sort_canonical_keyed`]), with
+/// `canonical` as the buffer for their keys (one per item). Then, in that
+/// order, each one's permutation (the one `known` returns for it, carried
+/// over from an earlier table, or else computed) and last weight go into
+/// `out`, and the slots are populated ([`populate`]). Buffers of the wrong
+/// length are [`Error::BufferSize`], and nothing is written then.
 pub fn build<T, S: Slot>(
     size: TableSize,
-    canonical: bool,
+    canonical: Option<&mut [Dest]>,
     items: &mut [T],
     dest: impl Fn(&T) -> Dest,
     mut known: impl FnMut(&mut T) -> Option<Permutation>,
     out: Layout<'_, S>,
 ) -> Result<Populated, Error> {
-    if out.perms.len() != items.len() || out.last_weights.len() != items.len() {
+    let n = items.len();
+    if out.perms.len() != n
+        || out.last_weights.len() != n
+        || canonical.as_ref().is_some_and(|k| k.len() != n)
+    {
         return Err(Error::BufferSize);
     }
-    if canonical {
-        sort_canonical_by_key(items, &dest);
-    }
-    for ((item, perm), lw) in items
-        .iter_mut()
-        .zip(out.perms.iter_mut())
-        .zip(out.last_weights.iter_mut())
-    {
-        let d = dest(item);
+    let mut lay_out = |item: &mut T, d: &Dest, perm: &mut Permutation, lw: &mut i32| {
         *perm = known(item).unwrap_or_else(|| Permutation::new(size, &d.addr, d.port));
         *lw = d.last_weight;
+    };
+    let places = out.perms.iter_mut().zip(out.last_weights.iter_mut());
+    if let Some(keys) = canonical {
+        // Each destination is read once, and sorted by what was read.
+        for (key, item) in keys.iter_mut().zip(items.iter()) {
+            *key = dest(item);
+        }
+        sort_canonical_keyed(items, keys);
+        for ((item, (perm, lw)), key) in items.iter_mut().zip(places).zip(keys.iter()) {
+            lay_out(item, key, perm, lw);
+        }
+    } else {
+        for (item, (perm, lw)) in items.iter_mut().zip(places) {
+            let d = dest(item);
+            lay_out(item, &d, perm, lw);
+        }
     }
     populate(size, out.perms, out.last_weights, out.scratch, out.slots)
 }

@@ -4,8 +4,9 @@
 
 use super::key::Addr;
 
-/// What the core needs to know about one destination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the core needs to know about one destination (by default an
+/// all-zero one, which fills buffers before a build writes them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dest {
     /// The destination's address, read in the service's family (see
     /// [`Addr::from_nf_inet_addr`]).

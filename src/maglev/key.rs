@@ -13,13 +13,20 @@ pub enum Family {
     Inet6,
 }
 
-/// An address as IPVS stores it, in network byte order.
+/// An address as IPVS stores it, in network byte order (by default
+/// 0.0.0.0, which fills buffers before a build writes them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Addr {
     /// An IPv4 address.
     V4([u8; 4]),
     /// An IPv6 address.
     V6([u8; 16]),
+}
+
+impl Default for Addr {
+    fn default() -> Self {
+        Addr::V4([0; 4])
+    }
 }
 
 impl Addr {
@@ -57,6 +64,17 @@ impl Addr {
         match self {
             Addr::V4(_) => Family::Inet,
             Addr::V6(_) => Family::Inet6,
+        }
+    }
+
+    /// A key that orders addresses as `Ord` does (IPv4 before IPv6, then by
+    /// bytes in network order), compared in a few instructions where `Ord`
+    /// compares byte arrays: the family, then the address as a number.
+    #[inline(always)]
+    pub const fn order_key(&self) -> (bool, u128) {
+        match self {
+            Addr::V4(a) => (false, u32::from_be_bytes(*a) as u128),
+            Addr::V6(a) => (true, u128::from_be_bytes(*a)),
         }
     }
 

@@ -74,7 +74,7 @@ pub use lookup::{
 pub use order::find_canonical;
 pub use permutation::Permutation;
 pub use populate::{
-    taken_words,
+    free_list_len,
     Cursor,
     Populated, //
 };
@@ -113,7 +113,8 @@ pub use modulus::Modulus;
 #[cfg(maglev_full)]
 pub use order::{
     canonical_cmp,
-    sort_canonical_by_key, //
+    sort_canonical_by_key,
+    sort_canonical_keyed, //
 };
 #[cfg(maglev_alloc)]
 pub use owned::OwnedTable;

@@ -4,9 +4,10 @@
 //! `canonical_order`): a canonical destination order, so that directors
 //! configured in different orders build the same table.
 //!
-//! [`sort_canonical_by_key`] is the one place that order is made: the kernel
-//! module sorts its destination references with it, `mh-tool` its
-//! destination list, the tests their inputs.
+//! [`canonical_cmp`] is the one definition of that order, and one heapsort
+//! makes it: through [`sort_canonical_keyed`] for a table build (the
+//! kernel module's destination references, `mh-tool`'s list), through
+//! [`sort_canonical_by_key`] where no buffer for the keys is at hand.
 
 use super::dest::Dest;
 use core::cmp::Ordering;
@@ -16,9 +17,11 @@ use core::cmp::Ordering;
 /// IPVS never holds two destinations with the same address and port in one
 /// service, so in practice the first three fields decide.
 pub fn canonical_cmp(a: &Dest, b: &Dest) -> Ordering {
-    // `Addr` orders IPv4 before IPv6, then by bytes in network order.
+    // `Addr` orders IPv4 before IPv6, then by bytes in network order, as
+    // its order key does, faster.
     a.addr
-        .cmp(&b.addr)
+        .order_key()
+        .cmp(&b.addr.order_key())
         .then(a.port.cmp(&b.port))
         .then(a.last_weight.cmp(&b.last_weight))
 }
@@ -30,51 +33,115 @@ pub fn canonical_cmp(a: &Dest, b: &Dest) -> Ordering {
 /// and no panic path besides slice bounds checks (core's slice sorts can
 /// abort on an inconsistent order, a path objtool does not accept in every
 /// kernel build). Not stable, which does not matter for distinct
-/// destinations: the canonical order of a set is unique.
-pub fn sort_canonical_by_key<T>(items: &mut [T], key: impl Fn(&T) -> Dest) {
-    let before = |items: &[T], i: usize, j: usize| match (items.get(i), items.get(j)) {
-        (Some(a), Some(b)) => canonical_cmp(&key(a), &key(b)) == Ordering::Less,
-        _ => false,
-    };
-    let n = items.len();
-    // A max-heap first, then the largest moved behind the shrinking heap.
+/// destinations: the canonical order of a set is unique. Each comparison
+/// asks `key` twice; [`sort_canonical_keyed`] asks once per item.
+#[cfg(maglev_full)]
+pub fn sort_canonical_by_key<T, K: Fn(&T) -> Dest>(items: &mut [T], key: K) {
+    heapsort(&mut ByKey { items, key });
+}
+
+/// Sorts `items` into the canonical order of `keys`, their destinations
+/// (`keys[i]` describes `items[i]`), moving both alike: the order
+/// [`sort_canonical_by_key`] gives, with each destination read once, before
+/// the sort. Slices of different lengths are left as they are.
+pub fn sort_canonical_keyed<T>(items: &mut [T], keys: &mut [Dest]) {
+    if items.len() == keys.len() {
+        heapsort(&mut Keyed { items, keys });
+    }
+}
+
+/// What a heapsort sorts: `len` elements, compared and swapped by index.
+trait Heap {
+    fn len(&self) -> usize;
+    /// Whether element `i` comes before element `j` (false out of bounds).
+    fn before(&self, i: usize, j: usize) -> bool;
+    fn swap(&mut self, i: usize, j: usize);
+}
+
+#[cfg(maglev_full)]
+struct ByKey<'a, T, K> {
+    items: &'a mut [T],
+    key: K,
+}
+
+#[cfg(maglev_full)]
+impl<T, K: Fn(&T) -> Dest> Heap for ByKey<'_, T, K> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn before(&self, i: usize, j: usize) -> bool {
+        match (self.items.get(i), self.items.get(j)) {
+            (Some(a), Some(b)) => canonical_cmp(&(self.key)(a), &(self.key)(b)) == Ordering::Less,
+            _ => false,
+        }
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        self.items.swap(i, j);
+    }
+}
+
+/// Items and their keys, equally long.
+struct Keyed<'a, T> {
+    items: &'a mut [T],
+    keys: &'a mut [Dest],
+}
+
+impl<T> Heap for Keyed<'_, T> {
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn before(&self, i: usize, j: usize) -> bool {
+        match (self.keys.get(i), self.keys.get(j)) {
+            (Some(a), Some(b)) => canonical_cmp(a, b) == Ordering::Less,
+            _ => false,
+        }
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        self.items.swap(i, j);
+        self.keys.swap(i, j);
+    }
+}
+
+/// Sorts `heap` ascending: a max-heap first, then the largest moved behind
+/// the shrinking heap.
+fn heapsort(heap: &mut impl Heap) {
+    let n = heap.len();
     let mut start = n / 2;
     while start > 0 {
         start -= 1;
-        sift_down(items, start, n, &before);
+        sift_down(heap, start, n);
     }
     let mut end = n;
     while end > 1 {
         end -= 1;
-        items.swap(0, end);
-        sift_down(items, 0, end, &before);
+        heap.swap(0, end);
+        sift_down(heap, 0, end);
     }
 }
 
-/// Moves `items[root]` down the heap `items[..end]` until both children
-/// are not greater.
-fn sift_down<T>(
-    items: &mut [T],
-    mut root: usize,
-    end: usize,
-    before: &impl Fn(&[T], usize, usize) -> bool,
-) {
+/// Moves element `root` down the heap of the first `end` elements until
+/// both children are not greater.
+fn sift_down(heap: &mut impl Heap, mut root: usize, end: usize) {
     loop {
-        // root < end <= items.len() <= isize::MAX: 2 * root + 2 cannot wrap.
+        // root < end <= len <= isize::MAX: 2 * root + 2 cannot wrap.
         let left = root.wrapping_mul(2).wrapping_add(1);
         if left >= end {
             return;
         }
         let right = left.wrapping_add(1);
-        let child = if right < end && before(items, left, right) {
+        let child = if right < end && heap.before(left, right) {
             right
         } else {
             left
         };
-        if !before(items, root, child) {
+        if !heap.before(root, child) {
             return;
         }
-        items.swap(root, child);
+        heap.swap(root, child);
         root = child;
     }
 }

@@ -4,7 +4,7 @@
 //! `mh-tool` and the tests; the module lays its buffers out itself).
 
 use super::{
-    build, count_slots, lookup, taken_words, turns, Addr, Availability, Cursor, Dest, Error,
+    build, count_slots, free_list_len, lookup, turns, Addr, Availability, Cursor, Dest, Error,
     Layout, Owners, Permutation, Populated, Slot, TableSize,
 };
 use alloc::{vec, vec::Vec};
@@ -23,7 +23,9 @@ pub struct OwnedTable<S> {
     /// What the build found out.
     pub built: Populated,
     cursors: Vec<Cursor>,
-    taken: Vec<u64>,
+    free: Vec<u32>,
+    /// The destinations' keys for a canonical build (empty otherwise).
+    keys: Vec<Dest>,
 }
 
 impl<S: Slot> OwnedTable<S> {
@@ -44,34 +46,42 @@ impl<S: Slot> OwnedTable<S> {
     ) -> Result<Self, Error> {
         let n = items.len();
         let mut table = OwnedTable {
+            keys: if canonical {
+                vec![Dest::default(); n]
+            } else {
+                Vec::new()
+            },
             size,
             perms: vec![Permutation::default(); n],
             last_weights: vec![0; n],
             slots: vec![S::EMPTY; size.slots() as usize],
             built: Populated::default(),
             cursors: vec![Cursor::default(); n],
-            taken: vec![0; taken_words(size)],
+            free: vec![0; free_list_len(size)],
         };
         table.rebuild(canonical, items, dest)?;
         Ok(table)
     }
 
     /// Builds the table again for `items` (as many as the first build had),
-    /// in its buffers: what a benchmark times.
+    /// in its buffers: what a benchmark times. `canonical` must be what the
+    /// first build had, or the keys' buffer is the wrong length
+    /// ([`Error::BufferSize`]).
     pub fn rebuild<T>(
         &mut self,
         canonical: bool,
         items: &mut [T],
         dest: impl Fn(&T) -> Dest,
     ) -> Result<(), Error> {
+        let keys = canonical.then_some(&mut self.keys[..]);
         let out = Layout::new(
             &mut self.perms,
             &mut self.last_weights,
             &mut self.cursors,
-            &mut self.taken,
+            &mut self.free,
             &mut self.slots,
         );
-        self.built = build(self.size, canonical, items, dest, |_| None, out)?;
+        self.built = build(self.size, keys, items, dest, |_| None, out)?;
         Ok(())
     }
 

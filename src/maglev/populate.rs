@@ -2,6 +2,21 @@
 
 //! Building a table: rounds over the destinations, each claiming its next
 //! preferred free slots, until every slot is taken.
+//!
+//! The result is exactly C's, found with less work. A destination claims
+//! the first free slot along its permutation: C walks there through a
+//! bitmap of taken slots from the destination's last claim on. Here the
+//! table itself is the map (a slot is free while it is
+//! [`Slot::EMPTY`]), so a probe is one compare, and a walk starts just past
+//! the last claim, which the destination took itself. While many slots are
+//! free a walk ends within a few probes; once few are left it needs about
+//! M / free, and without a change most of a build's probes would be spent
+//! there. So once [`free_list_len`] slots are free, the build lists them
+//! and gives each claim the listed slot that comes first in the
+//! destination's permutation: a slot's place there is
+//! `(slot - offset) * skip^-1 mod M`, and every free slot lies past the
+//! destination's last claim in that order (the walk found each slot before
+//! it taken), so the first one listed is the one the walk would reach.
 
 use super::error::Error;
 use super::permutation::Permutation;
@@ -12,13 +27,17 @@ use super::weights::{
     weights,
     Weights, //
 };
+use core::num::NonZeroU64;
 
 /// One destination's scratch during a build: the slot its next probe
-/// starts from, and how many slots it claims per round.
+/// starts from, its stride, how many slots it claims per round, and the
+/// inverse of its stride modulo M (0 until the build needs it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cursor {
     next: u32,
+    skip: u32,
     turns: u32,
+    inverse: u32,
 }
 
 /// What a build found out besides the slots (by default: an empty table's).
@@ -41,20 +60,28 @@ impl Populated {
     }
 }
 
-/// The number of 64-bit words of the map of taken slots that a build of
-/// `size` needs.
-pub const fn taken_words(size: TableSize) -> usize {
-    (size.slots() as usize).div_ceil(64)
+/// How many free slots the build lists once few are left: half the square
+/// root of M. Looking through the list costs a rank per listed slot and
+/// claim, walking M / free probes per claim; a rank costs about three
+/// probes, so the two balance near there (builds at M = 4093 and 65521
+/// under callgrind: about 5% fewer instructions than at the square root).
+pub const fn free_list_len(size: TableSize) -> usize {
+    let m = size.slots();
+    let mut r = 1;
+    while (r + 1) * (r + 1) <= m {
+        r += 1;
+    }
+    (r / 2) as usize
 }
 
 /// What a build needs besides its inputs and the table: one cursor per
-/// destination and the map of taken slots ([`taken_words`] long). Their
-/// contents do not matter; the build overwrites them.
+/// destination and the list of the last free slots ([`free_list_len`]
+/// long). Their contents do not matter; the build overwrites them.
 pub struct Scratch<'a> {
     /// One per destination.
     pub cursors: &'a mut [Cursor],
-    /// At least [`taken_words`] words.
-    pub taken: &'a mut [u64],
+    /// At least [`free_list_len`] entries.
+    pub free: &'a mut [u32],
 }
 
 /// Builds the table of destinations with permutations `perms` and last
@@ -62,15 +89,15 @@ pub struct Scratch<'a> {
 /// does (`ip_vs_mh_populate`).
 ///
 /// `slots.len()` must be `size.slots()`, `last_weights` and
-/// `scratch.cursors` as long as `perms`, and `scratch.taken` at least
-/// [`taken_words`] long, else [`Error::BufferSize`]. More destinations than
-/// slots, or than `S` can index, is [`Error::TooManyDests`]; a permutation
-/// that is not one of `size` ([`Permutation::new`]) is
+/// `scratch.cursors` as long as `perms`, and `scratch.free` at least
+/// [`free_list_len`] long, else [`Error::BufferSize`]. More destinations
+/// than slots, or than `S` can index, is [`Error::TooManyDests`]; a
+/// permutation that is not one of `size` ([`Permutation::new`]) is
 /// [`Error::BadPermutation`]. On error nothing is written.
 ///
-/// Every slot is written once, whatever `slots` held: with an index into
-/// the destinations, or [`Slot::EMPTY`] when no destination has a positive
-/// last weight (or there is none), as in C.
+/// Every slot is written, whatever `slots` held: with an index into the
+/// destinations, or [`Slot::EMPTY`] when no destination has a positive last
+/// weight (or there is none), as in C.
 pub fn populate<S: Slot>(
     size: TableSize,
     perms: &[Permutation],
@@ -80,11 +107,11 @@ pub fn populate<S: Slot>(
 ) -> Result<Populated, Error> {
     let m = size.slots();
     let n = perms.len();
-    let words = taken_words(size);
+    let listed = free_list_len(size);
     if usize::try_from(m).ok() != Some(slots.len())
         || last_weights.len() != n
         || scratch.cursors.len() != n
-        || scratch.taken.len() < words
+        || scratch.free.len() < listed
     {
         return Err(Error::BufferSize);
     }
@@ -99,23 +126,27 @@ pub fn populate<S: Slot>(
         return Err(Error::BadPermutation);
     }
 
+    slots.fill(S::EMPTY);
     let w = weights(last_weights, size);
     if w.gcd < 1 {
-        slots.fill(S::EMPTY);
         return Ok(Populated {
             weights: w,
             reached: 0,
         });
     }
-    let taken = &mut scratch.taken[..words];
-    taken.fill(0);
     for ((c, p), &lw) in scratch.cursors.iter_mut().zip(perms).zip(last_weights) {
         *c = Cursor {
             next: p.offset,
+            skip: p.skip,
             turns: turns(lw, w),
+            inverse: 0,
         };
     }
-    let reached = fill(m, perms, scratch.cursors, taken, slots)?;
+    let free = Free {
+        list: &mut scratch.free[..listed],
+        len: 0,
+    };
+    let reached = fill(m, perms, scratch.cursors, free, slots)?;
     Ok(Populated {
         weights: w,
         reached,
@@ -124,27 +155,36 @@ pub fn populate<S: Slot>(
 
 /// Rounds over the destinations in order until all `m` slots are taken; in
 /// each round a destination claims `turns` slots in a row, each time its
-/// next preferred free slot. Returns how far the first round got.
+/// next preferred free slot: by walking its permutation while more than
+/// `free.list.len()` slots are free, from the list after that. Returns how
+/// far the first round got.
 fn fill<S: Slot>(
     m: u32,
     perms: &[Permutation],
     cursors: &mut [Cursor],
-    taken: &mut [u64],
+    mut free: Free<'_>,
     slots: &mut [S],
 ) -> Result<usize, Error> {
-    let mut filled: u32 = 0;
-    let mut first_round = true;
+    // The list is shorter than the table (free_list_len), so the last
+    // claims always come from it.
+    let listed = u32::try_from(free.list.len()).unwrap_or(m);
+    let Some(resume) = walk_rounds(cursors, m.saturating_sub(listed), slots)? else {
+        // No destination has turns: C would spin forever, but this cannot
+        // happen when gcd >= 1. The rest stays empty.
+        return Ok(cursors.len());
+    };
+    free.collect(slots)?;
+    let mut filled = m.saturating_sub(listed);
+    let mut first_round = resume.first_round;
+    let (mut from, mut turns_done) = (resume.dest, resume.turns_done);
     loop {
         let before = filled;
-        for (i, (c, p)) in cursors.iter_mut().zip(perms).enumerate() {
+        for (i, (c, p)) in cursors.iter_mut().zip(perms).enumerate().skip(from) {
             let slot = S::from_index(i);
-            for _ in 0..c.turns {
-                let s = claim(m, p.skip, c, taken)?;
-                // `claim` returned a free slot, below m == slots.len().
-                if let Some(v) = slots.get_mut(s) {
-                    *v = slot;
-                }
-                // Both count claimed slots, at most m: they cannot wrap.
+            for _ in turns_done..c.turns {
+                let s = free.first_in(m, p, c)?;
+                *slots.get_mut(s).ok_or(Error::BufferSize)? = slot;
+                // Counts claimed slots, at most m: no overflow.
                 filled = filled.wrapping_add(1);
                 if filled == m {
                     return Ok(if first_round {
@@ -154,101 +194,167 @@ fn fill<S: Slot>(
                     });
                 }
             }
+            turns_done = 0;
         }
-        first_round = false;
+        (from, first_round) = (0, false);
         if filled == before {
-            // No destination has turns: C would spin forever, but this
-            // cannot happen when gcd >= 1. The rest stays empty.
-            for (s, v) in slots.iter_mut().enumerate() {
-                if !is_taken(taken, s)? {
-                    *v = S::EMPTY;
-                }
-            }
             return Ok(cursors.len());
         }
     }
 }
 
-/// Advances the cursor along the destination's permutation (stride `skip`)
-/// to its next free slot, marks it taken and returns it. `m` is prime and
-/// `1 <= skip < m`, so a free slot is found while the table is not full.
+/// Where the walks stopped: the destination whose turn it was, how many of
+/// its claims this round it had made, and whether in the first round.
+struct Resume {
+    dest: usize,
+    turns_done: u32,
+    first_round: bool,
+}
+
+/// The rounds while slots are claimed by walking: `claims` of them, from an
+/// empty table. `None` if no destination has turns.
 ///
-/// Builds are bound by these probes. Each step `next += skip (mod m)`
-/// depends on the previous one, so the probes are walked as two interleaved
-/// sequences (even and odd steps, each advancing by `2 * skip mod m`) that
-/// the processor can advance in parallel; they are still tested in
-/// permutation order, so the result is the same.
-#[inline(always)]
-fn claim(m: u32, skip: u32, c: &mut Cursor, taken: &mut [u64]) -> Result<usize, Error> {
-    let one = Step::new(m, skip);
-    let two = Step::new(m, one.advance(skip));
-    let mut even = c.next;
-    let mut odd = one.advance(even);
-    // Written out rather than as a loop over `[even, odd]`: kernel builds do
-    // not inline core's array iterator, which costs a call per probe.
+/// With equal weights every destination claims one slot per round, so this
+/// loop is kept to what a claim needs.
+fn walk_rounds<S: Slot>(
+    cursors: &mut [Cursor],
+    claims: u32,
+    slots: &mut [S],
+) -> Result<Option<Resume>, Error> {
+    let mut left = claims;
+    let mut first_round = true;
     loop {
-        if let Some(s) = take(taken, even)? {
-            c.next = even;
-            return Ok(s);
+        let before = left;
+        for (i, c) in cursors.iter_mut().enumerate() {
+            let slot = S::from_index(i);
+            for t in 0..c.turns {
+                if left == 0 {
+                    return Ok(Some(Resume {
+                        dest: i,
+                        turns_done: t,
+                        first_round,
+                    }));
+                }
+                walk(c, slots, slot)?;
+                left = left.wrapping_sub(1);
+            }
         }
-        if let Some(s) = take(taken, odd)? {
-            c.next = odd;
-            return Ok(s);
+        first_round = false;
+        if left == before {
+            return Ok(None);
         }
-        even = two.advance(even);
-        odd = two.advance(odd);
     }
 }
 
-/// Marks slot `probe` taken and returns it, or `None` if it already was.
+/// Walks the destination's permutation from its cursor to the next free
+/// slot, gives it `slot` and moves the cursor past it. The table size is
+/// prime and `1 <= skip <` it, so a free slot is found while the table is
+/// not full.
 #[inline(always)]
-fn take(taken: &mut [u64], probe: u32) -> Result<Option<usize>, Error> {
-    let s = usize::try_from(probe).map_err(|_| Error::BufferSize)?;
-    let word = taken.get_mut(s / 64).ok_or(Error::BufferSize)?;
-    let bit = 1u64 << (s % 64);
-    if *word & bit != 0 {
-        return Ok(None);
-    }
-    *word |= bit;
-    Ok(Some(s))
-}
-
-/// Whether slot `s` is taken; an error past the end of the map.
-#[inline(always)]
-fn is_taken(taken: &[u64], s: usize) -> Result<bool, Error> {
-    let word = taken.get(s / 64).ok_or(Error::BufferSize)?;
-    Ok(word & (1u64 << (s % 64)) != 0)
-}
-
-/// Adding a stride modulo m without division.
-#[derive(Clone, Copy)]
-struct Step {
-    // INVARIANT: 1 <= stride < m, back == m - stride.
-    stride: u32,
-    back: u32,
-}
-
-impl Step {
-    /// The step by `stride` (`1 <= stride < m`) modulo `m`.
-    #[inline(always)]
-    fn new(m: u32, stride: u32) -> Self {
-        Step {
-            stride,
-            back: m.wrapping_sub(stride),
+fn walk<S: Slot>(c: &mut Cursor, slots: &mut [S], slot: S) -> Result<(), Error> {
+    let m = slots.len();
+    let skip = c.skip as usize;
+    let mut at = c.next as usize;
+    loop {
+        // `at` is below 2m: past the table it wraps, which the bounds
+        // check finds.
+        match slots.get_mut(at) {
+            Some(v) if *v == S::EMPTY => {
+                *v = slot;
+                break;
+            }
+            // at, skip < m: the sum cannot wrap.
+            Some(_) => at = at.wrapping_add(skip),
+            None => at = at.checked_sub(m).ok_or(Error::BufferSize)?,
         }
     }
-
-    /// `(perm + stride) % m` for `perm < m`.
-    ///
-    /// The sum passes m exactly when `perm >= m - stride`; deciding that
-    /// from the old value lets the comparison and both candidates be
-    /// computed at once. Neither operation can wrap under the invariant.
-    #[inline(always)]
-    fn advance(self, perm: u32) -> u32 {
-        if perm >= self.back {
-            perm.wrapping_sub(self.back)
-        } else {
-            perm.wrapping_add(self.stride)
-        }
+    // The destination took this slot: its next walk starts past it.
+    at = at.wrapping_add(skip);
+    if at >= m {
+        at = at.wrapping_sub(m);
     }
+    // Below m, the table size, which is a u32: the cast keeps it whole.
+    c.next = at as u32;
+    Ok(())
+}
+
+/// The last free slots, once few are left (see the module documentation).
+struct Free<'a> {
+    list: &'a mut [u32],
+    len: usize,
+}
+
+impl Free<'_> {
+    /// Lists the empty slots of `slots` (no more than the list holds: the
+    /// caller counted them).
+    fn collect<S: Slot>(&mut self, slots: &[S]) -> Result<(), Error> {
+        const CHUNK: usize = 8;
+        let chunks = slots.chunks(CHUNK);
+        for (k, chunk) in chunks.enumerate() {
+            // Almost every slot is taken: a chunk is checked as a whole.
+            if !chunk.contains(&S::EMPTY) {
+                continue;
+            }
+            for (j, &v) in chunk.iter().enumerate() {
+                if v == S::EMPTY {
+                    // Below slots.len() <= u32::MAX: no overflow.
+                    let s = k.wrapping_mul(CHUNK).wrapping_add(j);
+                    *self.list.get_mut(self.len).ok_or(Error::BufferSize)? =
+                        u32::try_from(s).map_err(|_| Error::BufferSize)?;
+                    self.len = self.len.wrapping_add(1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the free slot that comes first in the permutation `p` (of
+    /// which `c` is the cursor) off the list and returns it.
+    fn first_in(&mut self, m: u32, p: &Permutation, c: &mut Cursor) -> Result<usize, Error> {
+        if c.inverse == 0 {
+            c.inverse = inverse(p.skip, m);
+        }
+        let m64 = NonZeroU64::new(u64::from(m)).ok_or(Error::BufferSize)?;
+        let inv = u64::from(c.inverse);
+        let mut best = (u64::MAX, 0);
+        for (k, &s) in self
+            .list
+            .get(..self.len)
+            .ok_or(Error::BufferSize)?
+            .iter()
+            .enumerate()
+        {
+            // (s - offset) mod m, then its place: times skip^-1, mod m.
+            // Both are below m < 2^18: no wrap, and the product fits.
+            let d = if s >= p.offset { s } else { s.wrapping_add(m) }.wrapping_sub(p.offset);
+            let rank = u64::from(d).wrapping_mul(inv) % m64;
+            if rank < best.0 {
+                best = (rank, k);
+            }
+        }
+        let (_, k) = best;
+        let last = self.len.checked_sub(1).ok_or(Error::BufferSize)?;
+        let s = *self.list.get(k).ok_or(Error::BufferSize)?;
+        self.list.swap(k, last);
+        self.len = last;
+        Ok(s as usize)
+    }
+}
+
+/// `x^-1 mod m` for a prime `m` and `0 < x < m` (extended Euclid).
+fn inverse(x: u32, m: u32) -> u32 {
+    let (mut r0, mut r1) = (i64::from(m), i64::from(x));
+    let (mut t0, mut t1) = (0i64, 1i64);
+    // The remainders fall and the coefficients stay within (-m, m), so
+    // nothing can overflow.
+    while let Some(q) = r0.checked_div(r1) {
+        (r0, r1) = (r1, r0.wrapping_sub(q.wrapping_mul(r1)));
+        (t0, t1) = (t1, t0.wrapping_sub(q.wrapping_mul(t1)));
+    }
+    u32::try_from(if t0 < 0 {
+        t0.wrapping_add(i64::from(m))
+    } else {
+        t0
+    })
+    .unwrap_or(0)
 }

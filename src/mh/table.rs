@@ -332,7 +332,7 @@ impl Inputs<'_, '_> {
         let (size, family) = (self.size, self.lineup.family());
         let mut slots = KVVec::from_elem(S::EMPTY, size.slots() as usize, flags())?;
         let mut cursors = KVec::from_elem(Cursor::default(), self.perms.len(), flags())?;
-        let mut taken = KVec::from_elem(0, maglev::taken_words(size), flags())?;
+        let mut free = KVec::from_elem(0, maglev::free_list_len(size), flags())?;
         let mut carry = self
             .previous
             .map(|p| (Carry::new(p.dests.as_slice()), p.table));
@@ -345,11 +345,15 @@ impl Inputs<'_, '_> {
             self.perms,
             self.last_weights,
             &mut cursors,
-            &mut taken,
+            &mut free,
             &mut slots,
         );
-        let canonical = self.order.is_canonical();
         let items = self.lineup.as_mut_slice();
+        let mut keys = KVec::new();
+        if self.order.is_canonical() {
+            keys = KVec::from_elem(maglev::Dest::default(), items.len(), flags())?;
+        }
+        let canonical = self.order.is_canonical().then_some(&mut keys[..]);
         let built = maglev::build(size, canonical, items, |d| spec(d, family), known, out)
             .map_err(|_| EINVAL)?;
         Ok((wrap(slots), built))

@@ -9,7 +9,7 @@ use common::{build, v4_host};
 use proptest::prelude::*;
 use std::num::NonZeroU32;
 use userspace_tests::maglev::{
-    lookup, populate, taken_words, Addr, Availability, Cursor, Dest, Error, Family, Modulus,
+    free_list_len, lookup, populate, Addr, Availability, Cursor, Dest, Error, Family, Modulus,
     Owners, Permutation, Populated, Scratch, Slot, TableSize, Weights,
 };
 use userspace_tests::oracle::{self, CAvail};
@@ -48,107 +48,63 @@ fn perms(s: TableSize, dests: &[Dest]) -> Vec<Permutation> {
         .collect()
 }
 
+/// `populate` with scratch buffers of the given lengths: cursors and
+/// free-list entries.
+fn populate_with(
+    s: TableSize,
+    perms: &[Permutation],
+    last_weights: &[i32],
+    (cursors, free): (usize, usize),
+    slots: &mut [u16],
+) -> Result<Populated, Error> {
+    let mut cursors = vec![Cursor::default(); cursors];
+    let mut free = vec![0u32; free];
+    let scratch = Scratch {
+        cursors: &mut cursors,
+        free: &mut free,
+    };
+    populate(s, perms, last_weights, scratch, slots)
+}
+
 #[test]
 fn buffer_sizes_are_checked() {
     let s = TableSize::new(8).unwrap();
     let dests = [dest(0, 1), dest(1, 1)];
     let p = perms(s, &dests);
     let lw = [1, 1];
-    let mut cursors = [Cursor::default(); 2];
-    let mut taken = vec![0u64; taken_words(s)];
+    let free = free_list_len(s);
+    assert_eq!(free, 7);
+    let fits = (2, free);
     let mut short = vec![0u16; 250];
     let mut slots = vec![7u16; 251];
     assert_eq!(
-        populate(
-            s,
-            &p,
-            &lw,
-            Scratch {
-                cursors: &mut cursors[..2],
-                taken: &mut taken[..4]
-            },
-            &mut short
-        ),
+        populate_with(s, &p, &lw, fits, &mut short),
         Err(Error::BufferSize)
     );
+    for scratch in [(1, free), (3, free), (2, free - 1)] {
+        assert_eq!(
+            populate_with(s, &p, &lw, scratch, &mut slots),
+            Err(Error::BufferSize)
+        );
+    }
     assert_eq!(
-        populate(
-            s,
-            &p,
-            &lw,
-            Scratch {
-                cursors: &mut cursors[..1],
-                taken: &mut taken[..4]
-            },
-            &mut slots
-        ),
-        Err(Error::BufferSize)
-    );
-    assert_eq!(
-        populate(
-            s,
-            &p,
-            &lw[..1],
-            Scratch {
-                cursors: &mut cursors[..2],
-                taken: &mut taken[..4]
-            },
-            &mut slots
-        ),
-        Err(Error::BufferSize)
-    );
-    assert_eq!(
-        populate(
-            s,
-            &p,
-            &lw,
-            Scratch {
-                cursors: &mut cursors[..2],
-                taken: &mut taken[..3]
-            },
-            &mut slots
-        ),
+        populate_with(s, &p, &lw[..1], fits, &mut slots),
         Err(Error::BufferSize)
     );
     // A permutation that no destination of this size has.
-    for bad in [
-        Permutation {
-            offset: 251,
-            skip: 1,
-        },
-        Permutation { offset: 0, skip: 0 },
-        Permutation {
-            offset: 0,
-            skip: 251,
-        },
-    ] {
+    for bad in [(251, 1), (0, 0), (0, 251)] {
+        let bad = Permutation {
+            offset: bad.0,
+            skip: bad.1,
+        };
         assert_eq!(
-            populate(
-                s,
-                &[bad, p[1]],
-                &lw,
-                Scratch {
-                    cursors: &mut cursors[..2],
-                    taken: &mut taken[..4]
-                },
-                &mut slots
-            ),
+            populate_with(s, &[bad, p[1]], &lw, fits, &mut slots),
             Err(Error::BadPermutation)
         );
     }
     // Nothing was written on error.
     assert!(slots.iter().all(|&x| x == 7));
-    assert!(populate(
-        s,
-        &p,
-        &lw,
-        Scratch {
-            cursors: &mut cursors[..2],
-            taken: &mut taken[..4]
-        },
-        &mut slots
-    )
-    .is_ok());
+    assert!(populate_with(s, &p, &lw, fits, &mut slots).is_ok());
     assert!(!slots.contains(&u16::EMPTY));
 }
 
@@ -175,14 +131,9 @@ fn no_positive_weight_empties_the_table() {
     for dests in [vec![], vec![dest(0, 0), dest(1, 0)], vec![dest(0, -4)]] {
         let p = perms(s, &dests);
         let lw: Vec<i32> = dests.iter().map(|d| d.last_weight).collect();
-        let mut cursors = vec![Cursor::default(); dests.len()];
-        let mut taken = vec![0u64; taken_words(s)];
-        let scratch = Scratch {
-            cursors: &mut cursors,
-            taken: &mut taken,
-        };
+        let fits = (dests.len(), free_list_len(s));
         let mut slots = vec![3u16; 509];
-        let built = populate(s, &p, &lw, scratch, &mut slots).expect("builds");
+        let built = populate_with(s, &p, &lw, fits, &mut slots).expect("builds");
         assert_eq!(
             built,
             Populated {
@@ -257,14 +208,8 @@ proptest! {
         let dests: Vec<Dest> = (0..n).map(|i| dest(i as u32, ws[i])).collect();
         let p = perms(s, &dests);
         let lw: Vec<i32> = ws[..n_states.min(n)].to_vec();
-        let mut cursors = vec![Cursor::default(); n_states];
-        let mut taken = vec![0u64; taken_words(s)];
-        let scratch = Scratch {
-            cursors: &mut cursors,
-            taken: &mut taken,
-        };
         let mut slots = vec![0u16; n_slots];
-        let r = populate(s, &p, &lw, scratch, &mut slots);
+        let r = populate_with(s, &p, &lw, (n_states, free_list_len(s)), &mut slots);
         if n_slots != s.slots() as usize || n_states != n {
             prop_assert_eq!(r, Err(Error::BufferSize));
         }

@@ -9,7 +9,7 @@ mod common;
 use common::{build, family, Rng};
 use proptest::prelude::*;
 use userspace_tests::maglev::{
-    canonical_cmp, sort_canonical_by_key, Addr, Dest, Family, Slot, TableSize,
+    canonical_cmp, sort_canonical_by_key, sort_canonical_keyed, Addr, Dest, Family, Slot, TableSize,
 };
 
 /// The table as destination identities (address, port), so that tables
@@ -43,7 +43,8 @@ proptest! {
 
     /// The one sort of the canonical order (the module's, mh-tool's and the
     /// tests'): any input, duplicates too, comes out as core's stable sort
-    /// by `canonical_cmp` orders it, by value or through indices.
+    /// by `canonical_cmp` orders it, by value, through indices, or with
+    /// the keys read beforehand (as a build sorts), items and keys alike.
     #[test]
     fn sort_canonical_by_key_sorts(
         dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=50, 0..=150)),
@@ -58,9 +59,44 @@ proptest! {
         let mut idx: Vec<usize> = (0..v.len()).collect();
         sort_canonical_by_key(&mut idx, |&i| v[i]);
         let by_index: Vec<Dest> = idx.iter().map(|&i| v[i]).collect();
+        let mut keyed: Vec<usize> = (0..v.len()).collect();
+        let mut keys = v.clone();
+        sort_canonical_keyed(&mut keyed, &mut keys);
+        let by_keys: Vec<Dest> = keyed.iter().map(|&i| v[i]).collect();
         sort_canonical_by_key(&mut v, |d| *d);
         prop_assert_eq!(&v, &expect);
         prop_assert_eq!(&by_index, &expect);
+        prop_assert_eq!(&by_keys, &expect);
+        prop_assert_eq!(&keys, &expect);
+    }
+
+    /// The address order key the canonical order compares orders as
+    /// `Addr`'s `Ord`, whatever the families: equal prefixes too, down to
+    /// equal addresses, and IPv6 addresses as small as IPv4 ones.
+    #[test]
+    fn address_order_key_orders_as_ord(
+        a: [u8; 16],
+        b: [u8; 16],
+        fa: bool,
+        fb: bool,
+        same in 0usize..=16,
+        small: bool,
+    ) {
+        let addr = |v6: bool, x: [u8; 16]| {
+            if v6 {
+                let mut x = x;
+                if small {
+                    x[..12].fill(0);
+                }
+                Addr::V6(x)
+            } else {
+                Addr::V4([x[0], x[1], x[2], x[3]])
+            }
+        };
+        let mut b = b;
+        b[..same].copy_from_slice(&a[..same]);
+        let (x, y) = (addr(fa, a), addr(fb, b));
+        prop_assert_eq!(x.order_key().cmp(&y.order_key()), x.cmp(&y));
     }
 
     #[test]

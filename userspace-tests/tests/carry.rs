@@ -10,7 +10,7 @@ mod common;
 use common::{family, unique_dests};
 use proptest::prelude::*;
 use userspace_tests::maglev::{
-    build, taken_words, Carry, Cursor, Dest, Layout, OwnedTable, Permutation, TableSize,
+    build, free_list_len, Carry, Cursor, Dest, Layout, OwnedTable, Permutation, TableSize,
 };
 
 /// A table built from `items` with the permutations `previous` (the table
@@ -27,13 +27,14 @@ fn rebuild(
     let mut perms = vec![Permutation::default(); n];
     let mut last_weights = vec![0; n];
     let mut cursors = vec![Cursor::default(); n];
-    let mut taken = vec![0; taken_words(size)];
+    let mut free = vec![0; free_list_len(size)];
     let mut slots = vec![0u16; size.slots() as usize];
+    let mut keys = vec![Dest::default(); n];
     let mut carry = Carry::new(previous_dests);
     let mut carried = 0;
     build(
         size,
-        canonical,
+        canonical.then_some(&mut keys[..]),
         items,
         |d| *d,
         |d| {
@@ -46,7 +47,7 @@ fn rebuild(
             &mut perms,
             &mut last_weights,
             &mut cursors,
-            &mut taken,
+            &mut free,
             &mut slots,
         ),
     )
