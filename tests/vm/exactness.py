@@ -27,7 +27,7 @@ import random
 import sys
 import time
 
-from mhlab import Lab, check, dest_name, finish, random_flows
+from mhlab import Lab, check, dest_name, finish, kernel_tab_index, random_flows
 
 CONFIGS = int(os.environ.get("TEST_EXACTNESS_CONFIGS", "24"))
 FLOWS = int(os.environ.get("TEST_EXACTNESS_FLOWS", "1000"))
@@ -105,8 +105,11 @@ def write_fixture(path, cfg, state, result, clients=120):
     order = [d for d, _, _ in state]
     with open(path, "w") as f:
         f.write("# Recorded by tests/vm/exactness.py (scripts/record-fixtures.sh).\n")
-        f.write(f"source Linux {os.uname().release} C ip_vs_mh (kernel source, "
-                f"table index {cfg['index']}) in the test VM, real IPVS scheduling\n")
+        own = cfg["index"] == kernel_tab_index()
+        f.write(f"source Linux {os.uname().release} C ip_vs_mh ("
+                + ("the kernel's own module" if own else "rebuilt from the kernel's source")
+                + f", table index {cfg['index']}) in the test VM, real IPVS scheduling, "
+                f"{cfg['proto'].upper()} service\n")
         f.write(f"index {cfg['index']}\naf {af}\nflags {','.join(cfg['flags']) or 'none'}\n")
         for dest, weight, last in state:
             addr, port = dest.rsplit(":", 1)
