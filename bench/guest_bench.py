@@ -387,6 +387,8 @@ def traced_allocations(module, action):
     allocation; returns {call site: bytes} of what was allocated with
     `module`'s code on the stack and is still held afterwards."""
     write(f"{TRACING}/buffer_size_kb", "65536")
+    # Stack frames with their module: "name+0x1f/0x80 [module]".
+    write(f"{TRACING}/options/sym-offset", "1")
     write(f"{TRACING}/trace", "")
     allocs, frees = ("kmalloc", "kmem_cache_alloc"), ("kfree", "kmem_cache_free")
     for event in allocs:
@@ -547,7 +549,12 @@ def main():
     sh("insmod", RUST_KO)
     built = re.search(r"table size (\d+) \(index (\d+)\)", sh("dmesg"))
     unload()
+    # Under TCG, QEMU names the CPU it emulates so; under KVM the guest sees
+    # the host's CPU.
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
     emit(group="info", kernel=os.uname().release, cpus=os.cpu_count(), reps=REPS,
+         accelerator="TCG" if "TCG" in model else f"KVM ({model})",
          rust_module=MODULES["rust"],
          rust_default_index=int(built.group(2)) if built else None)
 

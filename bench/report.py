@@ -177,7 +177,9 @@ def main():
               f"{next((r['sent'] for r in rows if r['group'] == 'during'), '?')} flows")
     print()
 
-    print(f"Guest kernel {info.get('kernel', '?')}, {info.get('cpus', '?')} vCPU(s); Rust module "
+    accelerators = sorted({r.get("accelerator", "?") for r in rows if r["group"] == "info"})
+    print(f"Accelerator: {', '.join(accelerators)}. "
+          f"Guest kernel {info.get('kernel', '?')}, {info.get('cpus', '?')} vCPU(s); Rust module "
           f"{info.get('rust_module', '?')} (default table index {info.get('rust_default_index')}); "
           f"profiled functions {prof.get('schedule', '?')}() and {prof.get('rebuild', '?')}(); boots: "
           + ", ".join(f"{c} {len({r['boot'] for r in rows if r.get('clock') == c})}"
