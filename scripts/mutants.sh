@@ -13,17 +13,31 @@
 # asked for these checks.
 source "$(dirname "$0")/common.sh"
 
-# name|kernel|scenario|file|text|replacement
+# Each mutant: its name, kernel, the scenario that must catch it, the file
+# it changes, and the text it replaces (from) with its defect (to).
 mutants=(
-	"overload-ignored|stock|exactness|src/ipvs/dest.rs|flags & bindings::IP_VS_DEST_F_OVERLOAD != 0|flags & bindings::IP_VS_DEST_F_OVERLOAD != 0 && self.port() == 1"
-	"shift-capped|stock|exactness|src/maglev/weights.rs|rshift: fls(ratio).saturating_sub(size.bits()),|rshift: fls(ratio.min(0xffff)).saturating_sub(size.bits()),"
-	"last-slot-empty|stock|sequences|src/maglev/populate.rs|                if filled == m {|                if filled == m.wrapping_sub(1) {"
-	"never-keeps|stock|observe|src/mh/table.rs|            if current.table.unchanged(size, order, svc, current.dests) {|            if false && current.table.unchanged(size, order, svc, current.dests) {"
-	"weight-ignored|debug|concurrency|src/maglev/lookup.rs|    weight > 0 && !overloaded|    weight >= 0 && !overloaded"
-	"unbind-leaks|debug|faults|src/ipvs/registration.rs|        if let Some(old) = slot.replace(None) {|        if let Some(old) = slot.replace(None).filter(|_| false) {"
+	"overload-ignored stock exactness src/ipvs/dest.rs"
+	"shift-capped stock exactness src/maglev/weights.rs"
+	"last-slot-empty stock sequences src/maglev/populate.rs"
+	"never-keeps stock observe src/mh/table.rs"
+	"weight-ignored debug concurrency src/maglev/lookup.rs"
+	"unbind-leaks debug faults src/ipvs/registration.rs"
 )
+declare -A from to
+from[overload-ignored]='flags & bindings::IP_VS_DEST_F_OVERLOAD != 0'
+to[overload-ignored]='flags & bindings::IP_VS_DEST_F_OVERLOAD != 0 && self.port() == 1'
+from[shift-capped]='rshift: fls(ratio).saturating_sub(size.bits()),'
+to[shift-capped]='rshift: fls(ratio.min(0xffff)).saturating_sub(size.bits()),'
+from[last-slot-empty]='                if filled == m {'
+to[last-slot-empty]='                if filled == m.wrapping_sub(1) {'
+from[never-keeps]='svc.num_dests() != dests.len() {'
+to[never-keeps]='svc.num_dests() != dests.len() || self.builds > 0 {'
+from[weight-ignored]='    weight > 0 && !overloaded'
+to[weight-ignored]='    weight >= 0 && !overloaded'
+from[unbind-leaks]='        if let Some(old) = slot.replace(None) {'
+to[unbind-leaks]='        if let Some(old) = slot.replace(None).filter(|_| false) {'
 # A reference module missing: sequences must fail rather than compare less.
-missing_reference="missing-reference|stock|sequences"
+missing_reference="missing-reference stock sequences"
 
 stock=$("$PROJECT_DIR/scripts/debian-kernel.sh")
 debug=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
@@ -53,12 +67,15 @@ want=("$@")
 selected() { ((${#want[@]} == 0)) || [[ " ${want[*]} " == *" $1 "* ]]; }
 missed=0
 for spec in "${mutants[@]}"; do
-	IFS='|' read -r name kind scenario file text replacement <<<"$spec"
+	read -r name kind scenario file <<<"$spec"
+	text=${from[$name]} replacement=${to[$name]}
 	selected "$name" || continue
+	# A copy of the project with the defect: build-module.sh builds from
+	# the sources beside it.
 	dir=$work/$name
 	mkdir -p "$dir"
-	rsync -a "$PROJECT_DIR/Makefile" "$PROJECT_DIR/Kbuild" "$PROJECT_DIR/src" "$dir/"
-	python3 - "$dir/$file" "$text" "$replacement" <<-'PY' || die "$name: the text to mutate is not in $file"
+	rsync -a --exclude=.git --exclude=target "$PROJECT_DIR/" "$dir/project/"
+	python3 - "$dir/project/$file" "$text" "$replacement" <<-'PY' || die "$name: the text to mutate is not in $file"
 		import sys
 		path, old, new = sys.argv[1:]
 		s = open(path).read()
@@ -68,8 +85,12 @@ for spec in "${mutants[@]}"; do
 	PY
 	target=$stock
 	[[ $kind == debug ]] && target=$debug
-	ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$dir" "$target" 2>"$work/$name.build") ||
-		die "$name: the mutant does not build (see $work/$name.build)"
+	if ! ko=$("$dir/project/scripts/build-module.sh" --out "$dir/build" "$target" 2>"$work/$name.build"); then
+		tail -n 20 "$work/$name.build" >&2
+		die "$name: the mutant does not build"
+	fi
+	# The module must carry the defect: its source does, and the checkout's does not.
+	grep -qF -- "$replacement" "$dir/build/$file" || die "$name: the built sources lack the mutation"
 	if run_scenario "$name" "$kind" "$scenario" "$ko" "${references[@]}"; then
 		log "mutant $name: NOT CAUGHT by $scenario"
 		missed=$((missed + 1))
@@ -77,7 +98,7 @@ for spec in "${mutants[@]}"; do
 		log "mutant $name: caught by $scenario: $(grep -m1 -E '\| FAIL |^error: ' "$work/$name.log" | sed 's/^ *| //')"
 	fi
 done
-IFS='|' read -r name kind scenario <<<"$missing_reference"
+read -r name kind scenario <<<"$missing_reference"
 if selected "$name"; then
 	# Every size's reference but index 9's.
 	partial=()
