@@ -435,3 +435,33 @@ def oracle(af, index, services):
         answers = [lines.pop().split()[3] for _ in flows]
         results.append((digest, [None if a == "none" else state[int(a)][0] for a in answers]))
     return results
+
+
+def _endpoint(addr, port):
+    """"addr:port", the address bracketed when it is IPv6 (as ipvsadm
+    prints it)."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def main(argv):
+    """The listings for the bash scenarios, one record per line:
+    `services [NS]` prints "PROTO VIP SCHEDULER [FLAGS]", `dests [NS]`
+    "DEST WEIGHT" in IPVS's list order, `conns [NS]` "CLIENT SERVER"."""
+    if len(argv) not in (2, 3) or argv[1] not in ("services", "dests", "conns"):
+        print(f"usage: {os.path.basename(argv[0])} services|dests|conns [NETNS]", file=sys.stderr)
+        return 2
+    ns = argv[2] if len(argv) == 3 else None
+    if argv[1] == "services":
+        for record in services(ns):
+            print(" ".join(field for field in record if field))
+    elif argv[1] == "dests":
+        for dest, weight in dests(ns):
+            print(dest, weight)
+    else:
+        for (addr, port), server in conns(ns).items():
+            print(_endpoint(addr, port), server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
