@@ -188,8 +188,8 @@ mod tests {
         let (mut none, mut moved) = (0, 0);
         for i in 0..2000u32 {
             let addr = Addr::V4((0xc000_0200 + i).to_be_bytes());
-            let plain = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, false, &quiesced);
-            let fallback = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, true, &quiesced);
+            let plain = maglev::lookup(&t.slots, size, &t.owners(), &addr, 0, false, &quiesced);
+            let fallback = maglev::lookup(&t.slots, size, &t.owners(), &addr, 0, true, &quiesced);
             assert!(fallback.is_some() && fallback != Some(2));
             match plain {
                 Some(p) => assert_eq!(fallback, Some(p)),
@@ -198,7 +198,7 @@ mod tests {
                     moved += usize::from(fallback.is_some());
                 }
             }
-            let all_out = maglev::lookup(&t.slots, size, t.owners(), &addr, 0, true, &nothing);
+            let all_out = maglev::lookup(&t.slots, size, &t.owners(), &addr, 0, true, &nothing);
             assert!(all_out.is_none());
         }
         // About a quarter of the clients were on the quiesced server.

@@ -44,9 +44,18 @@ kernel::static_assert!(
 );
 
 /// The 16 bytes of a `union nf_inet_addr`, as IPVS stores an address.
+///
+/// Read as its four 32-bit words: the packet path then hashes an IPv4
+/// address from one load, not four byte loads.
+#[inline(always)]
 fn addr_bytes(addr: &bindings::nf_inet_addr) -> [u8; 16] {
-    // SAFETY: `nf_inet_addr` is a union of plain integers whose size is 16
-    // bytes (asserted above): any bit pattern is a valid byte array, and the
-    // reference makes all 16 readable.
-    unsafe { core::mem::transmute_copy(addr) }
+    // SAFETY: `all` spans the whole union (16 bytes, asserted above), whose
+    // members are all plain integers: any bit pattern is a valid `[u32; 4]`,
+    // and the reference makes all 16 bytes readable.
+    let words = unsafe { addr.all };
+    let mut bytes = [0u8; 16];
+    for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
+    }
+    bytes
 }

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `READ_ONCE()` for the integer fields IPVS writes while the scheduler
-//! reads them (weights, flags).
+//! `READ_ONCE()` for the fields IPVS writes while the scheduler reads them
+//! (weights, flags, the published table).
 
-/// Integers that are read with one machine load: every bit pattern is
-/// valid and an aligned access is never torn.
+/// Integers and raw pointers, read with one machine load: every bit pattern
+/// is valid and an aligned access is never torn.
 pub(super) trait Word: Copy {}
 
 impl Word for i32 {}
 impl Word for u32 {}
+impl<T> Word for *mut T {}
 
 /// One load that the compiler may neither tear, merge nor repeat: the
 /// kernel's `READ_ONCE()`.

@@ -139,9 +139,20 @@ impl Service {
         &self,
         rcu: &'g ReadSide<'_>,
     ) -> Option<&'g T> {
+        // `rcu_dereference`: through the C helper where the kernel checks
+        // RCU usage (CONFIG_PROVE_RCU, the debug kernel), else the
+        // READ_ONCE it is there, without a call per new connection (x86-64
+        // orders the dependent loads without a barrier).
+        #[cfg(CONFIG_PROVE_RCU)]
         // SAFETY: The service is live; the helper is `rcu_dereference`,
         // called inside the read-side section `rcu` proves.
         let ptr = unsafe { bindings::ip_vs_mh_rs_sched_data(self.as_ptr()) };
+        #[cfg(not(CONFIG_PROVE_RCU))]
+        // SAFETY: The service is live, and `sched_data` is an aligned
+        // pointer that the writer publishes with `rcu_assign_pointer`
+        // under `svc->ipvs->service_mutex`; this is the load
+        // `rcu_dereference` makes, inside the read-side section `rcu` proves.
+        let ptr = unsafe { read_once(&raw const (*self.as_ptr()).sched_data) };
         // SAFETY: `ptr` is null or ours (guaranteed by the caller), loaded
         // in that section.
         unsafe { rcu_box::borrow_published(ptr, rcu) }

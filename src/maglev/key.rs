@@ -114,9 +114,20 @@ pub const HASH2: HashKey = HashKey([2654446892, 2654446892]);
 /// [`Addr::from_nf_inet_addr`]). The sum wraps like the C `unsigned int`.
 #[inline(always)]
 pub fn hash_key(addr: &Addr, port: u16, key: &HashKey, offset: u32) -> u32 {
-    let v = offset
-        .wrapping_add(u32::from(port))
-        .wrapping_add(addr.fold());
+    hash_input_at(hash_input(addr, port), key, offset)
+}
+
+/// What [`hash_key`] hashes before its offset is added: the folded address
+/// plus the port (wrapping), computed once for all of a client's hashes.
+#[inline(always)]
+pub fn hash_input(addr: &Addr, port: u16) -> u32 {
+    u32::from(port).wrapping_add(addr.fold())
+}
+
+/// [`hash_key`] of the client whose [`hash_input`] is `input`.
+#[inline(always)]
+pub fn hash_input_at(input: u32, key: &HashKey, offset: u32) -> u32 {
+    let v = offset.wrapping_add(input);
     // C hashes the bytes of `v` as they lie in memory, i.e. in native order,
     // and hsiphash reads them as little-endian. A no-op on little-endian.
     hsiphash_u32(u32::from_le_bytes(v.to_ne_bytes()), key)

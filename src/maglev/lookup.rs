@@ -3,7 +3,8 @@
 //! Choosing a destination for a client.
 
 use super::key::{
-    hash_key,
+    hash_input,
+    hash_input_at,
     Addr,
     HASH1, //
 };
@@ -27,6 +28,17 @@ pub const fn available(weight: i32, overloaded: bool) -> bool {
     weight > 0 && !overloaded
 }
 
+/// Which destinations of a table own at least one slot: asked only on the
+/// slow path of a fallback lookup, so a caller can answer from its table
+/// without copying anything on the common path.
+pub trait SlotOwners {
+    /// How far the build's first round got ([`Populated::reached`]): no
+    /// destination from there on owns a slot.
+    fn reached(&self) -> usize;
+    /// Whether destination `dest` owns a slot.
+    fn owns(&self, dest: usize) -> bool;
+}
+
 /// Which destinations of a table own at least one slot: what a build found
 /// ([`Populated`]) and the last weights it was built from.
 #[derive(Clone, Copy, Debug)]
@@ -37,8 +49,12 @@ pub struct Owners<'a> {
     pub last_weights: &'a [i32],
 }
 
-impl Owners<'_> {
-    /// Whether destination `dest` owns a slot.
+impl SlotOwners for Owners<'_> {
+    #[inline(always)]
+    fn reached(&self) -> usize {
+        self.built.reached
+    }
+
     #[inline(always)]
     fn owns(&self, dest: usize) -> bool {
         self.last_weights
@@ -48,9 +64,16 @@ impl Owners<'_> {
 }
 
 /// The slot a client hashes to first: `hash_key(addr, port, HASH1, 0) % M`.
+#[cfg(maglev_full)]
 #[inline(always)]
 pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
-    size.modulus().rem(hash_key(addr, port, &HASH1, 0))
+    rehash(size.modulus(), hash_input(addr, port), 0)
+}
+
+/// The slot the client whose hash input is `input` hashes to with `offset`.
+#[inline(always)]
+fn rehash(m: Modulus, input: u32, offset: u32) -> u32 {
+    m.rem(hash_input_at(input, &HASH1, offset))
 }
 
 /// The destination for a client at `addr` (with `port`, host order; 0 when
@@ -69,16 +92,20 @@ pub fn first_slot(size: TableSize, addr: &Addr, port: u16) -> u32 {
 /// answer comes at once instead of after up to M hash computations: the
 /// same answer as C's.
 #[inline]
-pub fn lookup<S: Slot, A: Availability + ?Sized>(
+pub fn lookup<S: Slot, O: SlotOwners + ?Sized, A: Availability + ?Sized>(
     slots: &[S],
     size: TableSize,
-    owners: Owners<'_>,
+    owners: &O,
     addr: &Addr,
     port: u16,
     fallback: bool,
     avail: &A,
 ) -> Option<usize> {
-    let ihash = first_slot(size, addr, port);
+    // Only this number goes on to the slow path: the address itself need
+    // not be kept in memory for it.
+    let input = hash_input(addr, port);
+    let m = size.modulus();
+    let ihash = rehash(m, input, 0);
     let first = slot_at(slots, ihash)?;
     if avail.is_available(first) {
         return Some(first);
@@ -86,7 +113,7 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
     if !fallback {
         return None;
     }
-    fallback_scan(slots, size.modulus(), ihash, owners, addr, port, avail)
+    fallback_scan(slots, m, ihash, owners, input, avail)
 }
 
 /// The rest of a fallback lookup, kept out of line so that the common path
@@ -94,24 +121,23 @@ pub fn lookup<S: Slot, A: Availability + ?Sized>(
 /// answers before the first rehash.
 #[cold]
 #[inline(never)]
-fn fallback_scan<S: Slot, A: Availability + ?Sized>(
+fn fallback_scan<S: Slot, O: SlotOwners + ?Sized, A: Availability + ?Sized>(
     slots: &[S],
     m: Modulus,
     ihash: u32,
-    owners: Owners<'_>,
-    addr: &Addr,
-    port: u16,
+    owners: &O,
+    input: u32,
     avail: &A,
 ) -> Option<usize> {
     // The rehash sequence can only end at a destination that owns a slot.
-    if !(0..owners.built.reached).any(|i| owners.owns(i) && avail.is_available(i)) {
+    if !(0..owners.reached()).any(|i| owners.owns(i) && avail.is_available(i)) {
         return None;
     }
     for offset in 0..m.get() {
         // offset, ihash < m <= 131071: the sum cannot wrap (wrapping_add
         // only spares the kernel's overflow check).
         let roffset = m.rem(offset.wrapping_add(ihash));
-        let d = slot_at(slots, m.rem(hash_key(addr, port, &HASH1, roffset)))?;
+        let d = slot_at(slots, rehash(m, input, roffset))?;
         if avail.is_available(d) {
             return Some(d);
         }

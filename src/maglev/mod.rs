@@ -69,7 +69,8 @@ pub use lookup::{
     available,
     lookup,
     Availability,
-    Owners, //
+    Owners,
+    SlotOwners, //
 };
 pub use order::find_canonical;
 pub use permutation::Permutation;

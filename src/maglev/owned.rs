@@ -118,7 +118,7 @@ impl<S: Slot> OwnedTable<S> {
         lookup(
             &self.slots,
             self.size,
-            self.owners(),
+            &self.owners(),
             addr,
             port,
             fallback,

@@ -23,6 +23,7 @@ use crate::{
         Permutation,
         Populated,
         Slot,
+        SlotOwners,
         TableSize, //
     },
 };
@@ -301,13 +302,9 @@ impl Table {
         port: u16,
         fallback: bool,
     ) -> Option<&'d ipvs::Dest> {
-        let owners = Owners {
-            built: self.built,
-            last_weights: &self.last_weights,
-        };
         let index = match &self.slots {
-            Slots::Narrow(s) => maglev::lookup(s, self.size, owners, addr, port, fallback, dests),
-            Slots::Wide(s) => maglev::lookup(s, self.size, owners, addr, port, fallback, dests),
+            Slots::Narrow(s) => maglev::lookup(s, self.size, self, addr, port, fallback, dests),
+            Slots::Wide(s) => maglev::lookup(s, self.size, self, addr, port, fallback, dests),
         }?;
         dests.get(index)
     }
@@ -357,6 +354,27 @@ impl Inputs<'_, '_> {
         let built = maglev::build(size, canonical, items, |d| spec(d, family), known, out)
             .map_err(|_| EINVAL)?;
         Ok((wrap(slots), built))
+    }
+}
+
+/// Asked only on the slow path of a fallback lookup, so nothing is read
+/// for it on the common one.
+impl SlotOwners for Table {
+    fn reached(&self) -> usize {
+        self.owners().reached()
+    }
+
+    fn owns(&self, dest: usize) -> bool {
+        self.owners().owns(dest)
+    }
+}
+
+impl Table {
+    fn owners(&self) -> Owners<'_> {
+        Owners {
+            built: self.built,
+            last_weights: &self.last_weights,
+        }
     }
 }
 

@@ -148,7 +148,7 @@ fn no_positive_weight_empties_the_table() {
             last_weights: &lw,
         };
         assert_eq!(
-            lookup(&slots, s, owners, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
+            lookup(&slots, s, &owners, &Addr::V4([1, 2, 3, 4]), 0, true, &avail),
             None
         );
     }
@@ -225,9 +225,9 @@ proptest! {
             built,
             last_weights: &lw,
         };
-        let _ = lookup(&junk, s, owners, &a, port, fallback, &All);
-        let _ = lookup(&junk, s, owners, &a, port, fallback, &Nothing);
-        let _ = lookup(&slots, s, owners, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, &owners, &a, port, fallback, &All);
+        let _ = lookup(&junk, s, &owners, &a, port, fallback, &Nothing);
+        let _ = lookup(&slots, s, &owners, &a, port, fallback, &All);
     }
 }
 

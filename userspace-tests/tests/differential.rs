@@ -137,7 +137,7 @@ fn check(svc: &Service) -> Result<(), TestCaseError> {
             let r16 = lookup(
                 &t16.slots,
                 size,
-                t16.owners(),
+                &t16.owners(),
                 &addr,
                 port,
                 fallback,
@@ -146,7 +146,7 @@ fn check(svc: &Service) -> Result<(), TestCaseError> {
             let r32 = lookup(
                 &t32.slots,
                 size,
-                t32.owners(),
+                &t32.owners(),
                 &addr,
                 port,
                 fallback,

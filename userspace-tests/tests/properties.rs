@@ -131,8 +131,8 @@ fn quiesced_destination() {
     let mut seen = 0;
     for i in 0..2000u32 {
         let addr = Addr::V4((0xc000_0200 + i).to_be_bytes());
-        let plain = lookup(&t.slots, s, t.owners(), &addr, 0, false, &avail);
-        let fb = lookup(&t.slots, s, t.owners(), &addr, 0, true, &avail);
+        let plain = lookup(&t.slots, s, &t.owners(), &addr, 0, false, &avail);
+        let fb = lookup(&t.slots, s, &t.owners(), &addr, 0, true, &avail);
         match plain {
             Some(d) => assert_eq!(fb, Some(d)),
             None => {

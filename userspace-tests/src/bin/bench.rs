@@ -135,7 +135,7 @@ fn rust_lookups<S: Slot, A: Availability>(
 ) -> u64 {
     let mut sum = 0u64;
     for (addr, &port) in c.addrs.iter().zip(&c.ports) {
-        let d = lookup(slots, size, owners, addr, port, fallback, avail);
+        let d = lookup(slots, size, &owners, addr, port, fallback, avail);
         sum += d.map_or(0, |i| i as u64 + 1);
     }
     sum
