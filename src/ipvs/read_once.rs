@@ -24,11 +24,9 @@ impl<T> Word for *mut T {}
 /// `p` must be valid for reads and properly aligned.
 #[inline(always)]
 pub(super) unsafe fn read_once<T: Word>(p: *const T) -> T {
-    // SAFETY:
-    // - Guaranteed by the caller: `p` is valid for reads and aligned.
-    // - A store on another CPU may race with this read. That is not sound
-    //   under Rust's rules, but the LKMM allows it for a volatile access of
-    //   an aligned machine word, which is what READ_ONCE() does.
-    // - `T: Word`, so every bit pattern read is a valid `T`.
+    // SAFETY: `p` is valid for reads and aligned (guaranteed by the caller),
+    // and every bit pattern is a `T` (`T: Word`). A racing store is a data
+    // race under Rust's model that the LKMM allows for a volatile load of an
+    // aligned machine word: READ_ONCE().
     unsafe { core::ptr::read_volatile(p) }
 }

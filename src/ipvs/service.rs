@@ -114,11 +114,10 @@ impl Service {
     /// The scheduler flags (`ipvsadm -b`).
     #[inline(always)]
     pub(crate) fn flags(&self) -> Flags {
-        // SAFETY: By the type invariant the service is live and `flags` is
-        // an aligned `unsigned int` that `ip_vs_edit_service` rewrites with
-        // one plain store under `svc->ipvs->service_mutex`, which we may not
-        // hold; a racing read sees the old or the new value (see
-        // `read_once`).
+        // SAFETY: The service is live (type invariant); `flags` is an aligned
+        // `unsigned int` that `ip_vs_edit_service` rewrites with one store
+        // under `svc->ipvs->service_mutex`, maybe not held here: a racing
+        // read sees the old or the new value (see `read_once`).
         let bits = unsafe { read_once(&raw const (*self.as_ptr()).flags) };
         Flags {
             fallback: bits & bindings::IP_VS_SVC_F_SCHED1 != 0,

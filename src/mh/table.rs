@@ -308,6 +308,14 @@ impl Table {
         }?;
         dests.get(index)
     }
+
+    /// Which of the table's destinations own a slot.
+    fn owners(&self) -> Owners<'_> {
+        Owners {
+            built: self.built,
+            last_weights: &self.last_weights,
+        }
+    }
 }
 
 /// What a new table is built from, and the buffers that become its own.
@@ -366,15 +374,6 @@ impl SlotOwners for Table {
 
     fn owns(&self, dest: usize) -> bool {
         self.owners().owns(dest)
-    }
-}
-
-impl Table {
-    fn owners(&self) -> Owners<'_> {
-        Owners {
-            built: self.built,
-            last_weights: &self.last_weights,
-        }
     }
 }
 

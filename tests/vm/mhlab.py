@@ -324,6 +324,12 @@ def mhfx(af, index, flags, state):
     return "\n".join(lines) + "\n"
 
 
+def endpoint(addr, port):
+    """"addr:port", the address bracketed when it is IPv6, as ipvsadm and
+    mh-tool write it."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
 def predict(af, index, flags, state, flows):
     """The hashing core's decision (mh-tool lookup) for each flow of a
     service in `state` ([(dest, weight, last weight)] in list order)."""
@@ -332,7 +338,7 @@ def predict(af, index, flags, state, flows):
     try:
         args = [TOOL, "lookup", "--file", f.name]
         for addr, port in flows:
-            args += ["--client", f"[{addr}]:{port}" if af == 6 else f"{addr}:{port}"]
+            args += ["--client", endpoint(addr, port)]
         text = sh(*args).stdout
     finally:
         os.unlink(f.name)
@@ -437,12 +443,6 @@ def oracle(af, index, services):
     return results
 
 
-def _endpoint(addr, port):
-    """"addr:port", the address bracketed when it is IPv6 (as ipvsadm
-    prints it)."""
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
-
-
 def main(argv):
     """The listings for the bash scenarios, one record per line:
     `services [NS]` prints "PROTO VIP SCHEDULER [FLAGS]", `dests [NS]`
@@ -459,7 +459,7 @@ def main(argv):
             print(dest, weight)
     else:
         for (addr, port), server in conns(ns).items():
-            print(_endpoint(addr, port), server)
+            print(endpoint(addr, port), server)
     return 0
 
 
