@@ -82,11 +82,11 @@ stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" "${ref
 # lifecycle, failure paths and the daemons; Debian's kernel, four times
 # faster under emulation, the comparisons with C and the balance. The
 # guests start in this order, two at a time, so that the two queues end
-# together (guest minutes measured on the 2-core machine: 18, 13, 9, 5).
+# together (guest minutes measured on the 2-core machine: 14, 12, 8, 5).
 jobs=(
 	"debug 2|smoke_c_mh faults intree_module keepalived bgp"
-	"stock 2|module exactness sequences"
 	"debug 4|kunit concurrency module lifecycle"
+	"stock 2|module exactness sequences"
 	"stock 2|balance lifecycle observe failover"
 )
 [[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")

@@ -85,7 +85,6 @@ def run(lab, kind, cfg):
     state = lab.state()
     result = lab.schedule(cfg["flows"])
     prediction = None if cfg["thresholds"] else lab.predict(cfg["index"], cfg["flows"])
-    lab.unload()
     return state, result, prediction
 
 

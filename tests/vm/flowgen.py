@@ -4,7 +4,7 @@ datagram, a TCP SYN or an SCTP INIT (what makes IPVS schedule a new
 connection of each protocol).
 
 usage: flowgen.py IFACE DST_MAC VIP VPORT FLOWS_FILE [PROTO]
-       flowgen.py --serve IFACE DST_MAC
+       flowgen.py --serve IFACE DST_MAC [BARRIER]
        flowgen.py --stream IFACE DST_MAC VIP VPORT FIRST_SRC COUNT LOG STOP [BARRIER]
 FLOWS_FILE has one "ADDR PORT" per line; PROTO is udp (the default), tcp or
 sctp. Frames are built by hand on an AF_PACKET socket, so a flow can come
@@ -14,7 +14,11 @@ answers. Prints the number sent.
 
 With --serve it stays up and reads "VIP VPORT FLOWS_FILE [PROTO]" requests
 from stdin, answering each with the number sent: a test that sends many
-batches starts Python (slow in the emulated guest) once.
+batches starts Python (slow in the emulated guest) once. With BARRIER (the
+director's IPv4 address) it answers only once the director has answered an
+ICMP echo sent after the batch, on the same CPU: the frames went through
+that CPU's receive queue in order, so IPVS has seen every flow of the batch
+by then and its connection table can be read.
 
 With --stream it sends COUNT flows from the consecutive source addresses
 FIRST_SRC, FIRST_SRC + 1, ... (port 40000), as fast as it can, until it
@@ -112,6 +116,27 @@ def send(s, src_mac, dst_mac, vip, vport, flows_file, proto="udp"):
     return sent
 
 
+def ping(sock, addr, seq):
+    """Sends an ICMP echo to `addr` on the raw socket `sock` and waits for
+    its answer (ValueError after 10 s without one)."""
+    ident = os.getpid() & 0xFFFF
+    request = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"barrier"
+    request = request[:2] + struct.pack("!H", checksum(request)) + request[4:]
+    sock.sendto(request, (addr, 0))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            packet = sock.recv(1500)
+        except socket.timeout:
+            break
+        header = (packet[0] & 0x0F) * 4
+        kind, _, _, got_ident, got_seq = struct.unpack("!BBHHH", packet[header:header + 8])
+        if kind == 0 and (got_ident, got_seq) == (ident, seq):
+            return
+    raise ValueError(f"no answer from {addr} to the barrier's echo {seq}")
+
+
 def stream(s, src_mac, dst_mac, vip, vport, first, count, log, stop, barrier=None):
     dst = ipaddress.ip_address(vip)
     first = ipaddress.ip_address(first)
@@ -159,8 +184,16 @@ def main():
     if not serve:
         print(send(s, src_mac, dst_mac, *args[2:5]))
         return
-    for request in sys.stdin:
-        print(send(s, src_mac, dst_mac, *request.split()), flush=True)
+    barrier = args[2] if len(args) > 2 else None
+    if barrier:
+        # One CPU sends every frame and the echo, so they share a queue.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    for seq, request in enumerate(sys.stdin):
+        sent = send(s, src_mac, dst_mac, *request.split())
+        if barrier:
+            ping(icmp, barrier, seq & 0xFFFF)
+        print(sent, flush=True)
 
 
 main()

@@ -2,19 +2,26 @@
 one home of what the Python scenarios share: their checks, the parsing of
 ipvsadm's listings, module unloading and mh-tool's predictions.
 
-One director (the guest's root namespace) with the VIPs 10.0.0.100 and
-fd00::100 on the link to a client namespace. Flows are single packets (a
+One director with the VIPs 10.0.0.100 and fd00::100 on the link to a
+client namespace. The director is a namespace of its own, and the Lab's
+process (with every command it starts) lives in it: a load gives it a new
+one, with an empty connection table and destination trash, which is what
+unloading IPVS gave at a fraction of the cost. Flows are single packets (a
 UDP datagram, a TCP SYN or an SCTP INIT) sent by flowgen.py from any source
 address; which real server IPVS chose for each is read back from its
-connection table (`ipvsadm -Lnc`). Real servers need not exist: IPVS
-schedules and records the flow either way.
+connection table (/proc/net/ip_vs_conn, the file `ipvsadm -Lnc` prints).
+Real servers need not exist: IPVS schedules and records the flow either
+way.
 """
+import ctypes
 import ipaddress
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
@@ -22,6 +29,15 @@ RUST_KO = os.environ.get("IPVS_MH_KO", os.path.join(PROJECT, "ip_vs_mh.ko"))
 TOOL = os.environ.get("IPVS_MH_TOOL", os.path.join(PROJECT, "tools/mh-tool/target/release/mh-tool"))
 VIP = {4: "10.0.0.100", 6: "fd00::100"}
 VPORT = 53
+# The director's addresses on its end of the link (c0), as `ip -batch` lines.
+DIRECTOR_SETUP = """link set lo up
+addr add 10.0.0.1/24 dev c0
+addr add 10.0.0.100/32 dev c0
+addr add fd00::1/64 dev c0 nodad
+addr add fd00::100/128 dev c0 nodad
+link set c0 up
+"""
+CLONE_NEWNET = 0x40000000
 # ipvsadm's option for a service of each protocol.
 SERVICE_OPTION = {"udp": "-u", "tcp": "-t", "sctp": "--sctp-service"}
 
@@ -62,6 +78,20 @@ def sh(*cmd, check=True, stdin=None):
     return r
 
 
+def enter_netns(path):
+    """Moves this process into the network namespace at `path`; the
+    commands it starts from then on run there too. (Python 3.11, the
+    guest's, has no os.setns.)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns {path}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
 def kernel_tab_index():
     """CONFIG_IP_VS_MH_TAB_INDEX of the test kernel's own C ip_vs_mh (the
     harness passes it in; the guest has no kernel config to read)."""
@@ -89,36 +119,67 @@ class Lab:
         sh("ip", "netns", "add", "client")
         sh("ip", "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", "client")
         for cmd in (
-            ["ip", "addr", "add", "10.0.0.1/24", "dev", "c0"],
-            ["ip", "addr", "add", "10.0.0.100/32", "dev", "c0"],
-            ["ip", "-6", "addr", "add", "fd00::1/64", "dev", "c0", "nodad"],
-            ["ip", "-6", "addr", "add", "fd00::100/128", "dev", "c0", "nodad"],
-            ["ip", "link", "set", "c0", "up"],
             ["ip", "-n", "client", "addr", "add", "10.0.0.2/24", "dev", "eth0"],
             ["ip", "-n", "client", "-6", "addr", "add", "fd00::2/64", "dev", "eth0", "nodad"],
             ["ip", "-n", "client", "link", "set", "eth0", "up"],
         ):
             sh(*cmd)
+        # c0 keeps its address when it moves to another namespace.
         with open("/sys/class/net/c0/address") as f:
             self.mac = f.read().strip()
+        self.director = None
+        self.directors = 0
+        self.new_director()
         self.weights = {}
         # One flow generator for the whole lab (see flowgen.py --serve).
         self.flowgen = subprocess.Popen(
             ["ip", "netns", "exec", "client", "python3", os.path.join(HERE, "flowgen.py"),
-             "--serve", "eth0", self.mac],
+             "--serve", "eth0", self.mac, "10.0.0.1"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def close(self):
         self.flowgen.stdin.close()
         self.flowgen.wait()
         self.unload()
+        enter_netns("/proc/1/ns/net")
+        sh("ip", "netns", "del", self.director, check=False)
         sh("ip", "netns", "del", "client", check=False)
-        sh("ip", "link", "del", "c0", check=False)
+
+    def new_director(self):
+        """A new namespace for the director: c0 moves there (from the one in
+        use, which goes) with the director's addresses, and so does this
+        process."""
+        old = self.director
+        self.directors += 1
+        new = f"director{self.directors}"
+        sh("ip", "netns", "add", new)
+        sh("ip", "link", "set", "c0", "netns", new)
+        sh("ip", "-n", new, "-batch", "-", stdin=DIRECTOR_SETUP)
+        enter_netns(f"/run/netns/{new}")
+        self.director = new
+        # The move took the link's carrier away; a frame sent before the
+        # client's end is operational again may be lost.
+        for _ in range(250):
+            link = sh("ip", "-n", "client", "link", "show", "eth0").stdout
+            if " state UP " in link:
+                break
+            time.sleep(0.02)
+        else:
+            raise RuntimeError(f"the client's link did not come back: {link.strip()}")
+        # Whether IPVS may hold connection entries or trashed destinations
+        # of this director.
+        self.used = False
+        if old:
+            sh("ip", "netns", "del", old)
 
     # Schedulers -----------------------------------------------------------
     def load(self, kind, index):
-        """Loads the C (kind "c") or Rust ("rust") mh with table index."""
-        self.unload()
+        """Loads the C (kind "c") or Rust ("rust") mh with table index, for
+        a director with no services, connection entries or trashed
+        destinations: the flows sent from now on are all scheduled afresh."""
+        self.remove_schedulers()
+        if self.used:
+            self.new_director()
         sh("modprobe", "ip_vs")
         if kind == "rust":
             sh("insmod", RUST_KO, f"tab_index={index}")
@@ -129,12 +190,20 @@ class Lab:
             if not ko:
                 raise RuntimeError(f"no reference C ip_vs_mh for index {index}")
             sh("insmod", ko)
+        self.used = True
+
+    def remove_schedulers(self):
+        """Removes every service and unloads the schedulers; IPVS and its
+        connection entries stay."""
+        sh("ipvsadm", "-C", check=False)
+        unload_modules("ip_vs_mh", "ip_vs_rr", "ip_vs_sh")
 
     def unload(self):
         """Removes every scheduler and IPVS itself, which drops all
-        connection entries: the next run schedules every flow afresh."""
-        sh("ipvsadm", "-C", check=False)
-        unload_modules("ip_vs_mh", "ip_vs_rr", "ip_vs_sh", "ip_vs")
+        connection entries."""
+        self.remove_schedulers()
+        unload_modules("ip_vs")
+        self.used = False
 
     # Services -------------------------------------------------------------
     def service(self, af, flags, proto="udp"):
@@ -232,7 +301,7 @@ class Lab:
         them."""
         self.send(flows)
         seen = conns()
-        got = [seen.get((str(ipaddress.ip_address(a)), p)) for a, p in flows]
+        got = [seen.get((canonical(a), p)) for a, p in flows]
         missing = [i for i, d in enumerate(got) if d is None]
         if missing:
             Lab.resent += len(missing)
@@ -240,7 +309,7 @@ class Lab:
             seen = conns()
             for i in missing:
                 a, p = flows[i]
-                got[i] = seen.get((str(ipaddress.ip_address(a)), p))
+                got[i] = seen.get((canonical(a), p))
                 Lab.recovered += got[i] is not None
         return got
 
@@ -271,39 +340,54 @@ def services(ns=None):
     return parse_services(sh(*cmd).stdout)
 
 
-def parse_dests(listing):
-    """[(dest "addr:port", weight)] of the first service of an `ipvsadm -Ln
-    --nosort` listing, in IPVS's list order."""
-    found = []
-    for line in listing.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0] == "->" and parts[1] != "RemoteAddress:Port":
-            found.append((parts[1], int(parts[3])))
-    return found
+def canonical(addr):
+    """`addr` as inet_ntop writes it, the form ipvsadm prints and the
+    scenarios compare (IPv6 compressed, lower case)."""
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    return socket.inet_ntop(family, socket.inet_pton(family, addr))
+
+
+def proc_address(text):
+    """An address as IPVS's /proc/net files write it (IPv4 as 8 hex digits,
+    IPv6 in full, either maybe in brackets), canonical."""
+    text = text.strip("[]")
+    return canonical(text) if ":" in text else socket.inet_ntoa(bytes.fromhex(text))
+
+
+def proc_net(name, ns=None):
+    """/proc/net/NAME of namespace `ns` (this process's by default). Reading
+    it costs no process, which matters in the emulated guest: ipvsadm -Lnc
+    prints the same file."""
+    if ns:
+        return sh("ip", "netns", "exec", ns, "cat", f"/proc/net/{name}").stdout
+    with open(f"/proc/net/{name}") as f:
+        return f.read()
 
 
 def dests(ns=None):
-    """The destinations of the service in namespace `ns` (the director's
-    own by default), as parse_dests gives them."""
-    cmd = ["ipvsadm", "-Ln", "--nosort"]
-    if ns:
-        cmd = ["ip", "netns", "exec", ns] + cmd
-    return parse_dests(sh(*cmd).stdout)
+    """[(dest "addr:port", weight)] of the first service in namespace `ns`
+    (this process's by default), in IPVS's list order."""
+    found, services_seen = [], 0
+    for line in proc_net("ip_vs", ns).splitlines()[3:]:
+        parts = line.split()
+        if parts[0] != "->":
+            services_seen += 1
+            if services_seen > 1:
+                break
+            continue
+        addr, port = parts[1].rsplit(":", 1)
+        found.append((endpoint(proc_address(addr), int(port, 16)), int(parts[3])))
+    return found
 
 
 def conns(ns=None):
-    """IPVS's connections in namespace `ns` (the director's own by default):
+    """IPVS's connections in namespace `ns` (this process's by default):
     {(client addr, client port): real server "addr:port"}."""
-    cmd = ["ipvsadm", "-Lnc"]
-    if ns:
-        cmd = ["ip", "netns", "exec", ns] + cmd
     result = {}
-    for line in sh(*cmd).stdout.splitlines()[2:]:
+    for line in proc_net("ip_vs_conn", ns).splitlines()[1:]:
         parts = line.split()
-        if len(parts) < 6:
-            continue
-        addr, port = parts[3].rsplit(":", 1)
-        result[(str(ipaddress.ip_address(addr.strip("[]"))), int(port))] = parts[5]
+        server = endpoint(proc_address(parts[5]), int(parts[6], 16))
+        result[(proc_address(parts[1]), int(parts[2], 16))] = server
     return result
 
 

@@ -163,7 +163,6 @@ def run(lab, kind, seq, ops):
             services = view()
             digest = services[0]["digest"] if len(services) == 1 else f"{len(services)} services"
         out.append((lab.schedule(seq["flows"][step]), lab.list_order(), digest))
-    lab.unload()
     return out
 
 
