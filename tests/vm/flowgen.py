@@ -16,9 +16,10 @@ With --serve it stays up and reads "VIP VPORT FLOWS_FILE [PROTO]" requests
 from stdin, answering each with the number sent: a test that sends many
 batches starts Python (slow in the emulated guest) once. With BARRIER (the
 director's IPv4 address) it answers only once the director has answered an
-ICMP echo sent after the batch, on the same CPU: the frames went through
-that CPU's receive queue in order, so IPVS has seen every flow of the batch
-by then and its connection table can be read.
+ICMP echo sent after the batch from the same CPU: the frames queue on that
+CPU in order, so the director has processed those of the batch that reached
+it, and its connection table can be read. (A flow still missing then is
+sent again by the scenarios: mhlab.Lab.schedule counts them.)
 
 With --stream it sends COUNT flows from the consecutive source addresses
 FIRST_SRC, FIRST_SRC + 1, ... (port 40000), as fast as it can, until it
