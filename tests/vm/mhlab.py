@@ -181,6 +181,11 @@ class Lab:
         if self.used:
             self.new_director()
         sh("modprobe", "ip_vs")
+        # Else a replay would find the last run's entries and agree with
+        # it whatever this scheduler says.
+        left = len(conns())
+        if left:
+            raise RuntimeError(f"the director starts with {left} connection entries")
         if kind == "rust":
             sh("insmod", RUST_KO, f"tab_index={index}")
         elif index == kernel_tab_index():
