@@ -138,7 +138,10 @@ class Lab:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def close(self):
-        self.flowgen.stdin.close()
+        try:
+            self.flowgen.stdin.close()
+        except BrokenPipeError:
+            pass  # it exited already, and said why on stderr
         self.flowgen.wait()
         self.unload()
         enter_netns("/proc/1/ns/net")
@@ -284,9 +287,12 @@ class Lab:
             for addr, port in flows:
                 f.write(f"{addr} {port}\n")
         try:
-            self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name} {self.proto}\n")
-            self.flowgen.stdin.flush()
-            answer = self.flowgen.stdout.readline()
+            try:
+                self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name} {self.proto}\n")
+                self.flowgen.stdin.flush()
+                answer = self.flowgen.stdout.readline()
+            except BrokenPipeError:
+                answer = ""
             if not answer:
                 raise RuntimeError(f"the flow generator exited ({self.flowgen.wait()})")
             return int(answer)
