@@ -42,6 +42,20 @@ module! {
     authors: ["ip_vs_mh Rust developers"],
     description: "Maglev hashing IPVS scheduler (Rust)",
     license: "GPL v2",
+    // `ipvsadm -s mh-16` loads the module (IPVS asks for `ip_vs_` and the
+    // name): one alias per name of `mh::SIZED`, in its order.
+    alias: [
+        "ip_vs_mh-8",
+        "ip_vs_mh-9",
+        "ip_vs_mh-10",
+        "ip_vs_mh-11",
+        "ip_vs_mh-12",
+        "ip_vs_mh-13",
+        "ip_vs_mh-14",
+        "ip_vs_mh-15",
+        "ip_vs_mh-16",
+        "ip_vs_mh-17",
+    ],
     params: {
         tab_index: u32 {
             default: crate::build_config::TAB_INDEX,
@@ -56,13 +70,42 @@ module! {
     },
 }
 
-/// The module: the registered scheduler, inside the debugfs directory that
-/// shows its services (`/sys/kernel/debug/ip_vs_mh/tables`), which goes
-/// away before it.
+/// The module: its schedulers, inside the debugfs directory that shows
+/// their services (`/sys/kernel/debug/ip_vs_mh/tables`), which goes away
+/// before them.
 #[pin_data]
 struct MhModule {
     #[pin]
-    scheduler: Scope<ipvs::Registration<mh::Mh>>,
+    schedulers: Scope<Schedulers>,
+}
+
+/// The registered schedulers: `mh`, C's scheduler with the table size of
+/// the module parameter, and one per table size (`mh::SIZED`) for services
+/// that choose theirs. All share `canonical_order`.
+#[pin_data]
+struct Schedulers {
+    #[pin]
+    mh: ipvs::Registration<mh::Mh>,
+    #[pin]
+    sized: [ipvs::Registration<mh::Mh>; mh::SIZED.len()],
+}
+
+impl Schedulers {
+    fn new(module: &'static ThisModule) -> Result<impl PinInit<Self, Error>> {
+        let (size, canonical) = parameters()?;
+        Ok(try_pin_init!(Self {
+            mh <- ipvs::Registration::new(module, mh::NAME, mh::Mh::new(size, canonical)),
+            sized <- pin_init::pin_init_array_from_fn(|i| {
+                let (name, size) = mh::SIZED[i];
+                ipvs::Registration::new(module, name, mh::Mh::new(size, canonical))
+            }),
+        }))
+    }
+
+    /// Every registration, `mh` first.
+    fn all(&self) -> impl Iterator<Item = &ipvs::Registration<mh::Mh>> {
+        Iterator::chain(core::iter::once(&self.mh), self.sized.iter())
+    }
 }
 
 /// A parameter's value: `value()` gives it by value from 7.3, by reference
@@ -71,9 +114,9 @@ fn parameter(value: impl Borrow<u32>) -> u32 {
     *value.borrow()
 }
 
-/// The scheduler the module parameters ask for; a bad value fails the load
-/// with one line in the kernel log.
-fn scheduler_from_parameters() -> Result<mh::Mh> {
+/// The table size and order the module parameters ask for; a bad value
+/// fails the load with one line in the kernel log.
+fn parameters() -> Result<(maglev::TableSize, bool)> {
     let index = parameter(module_parameters::tab_index.value());
     let Ok(size) = maglev::TableSize::new(index) else {
         pr_err!(
@@ -93,32 +136,34 @@ fn scheduler_from_parameters() -> Result<mh::Mh> {
             return Err(EINVAL);
         }
     };
-    Ok(mh::Mh::new(size, canonical))
+    Ok((size, canonical))
 }
 
-fn show_tables(
-    reg: &ipvs::Registration<mh::Mh>,
-    f: &mut core::fmt::Formatter<'_>,
-) -> core::fmt::Result {
-    mh::write_tables(reg, f)
+fn show_tables(schedulers: &Schedulers, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    schedulers
+        .all()
+        .try_for_each(|reg| mh::write_tables(reg, f))
 }
 
 impl kernel::InPlaceModule for MhModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            scheduler <- Scope::dir(
-                ipvs::Registration::new(module, mh::NAME, scheduler_from_parameters()?),
+            schedulers <- Scope::dir(
+                Schedulers::new(module)?,
                 c"ip_vs_mh",
-                |reg, dir| {
-                    let size = reg.scheduler().size();
+                |schedulers, dir| {
+                    let mh = schedulers.mh.scheduler();
+                    let size = mh.size();
                     pr_info!(
-                        "Maglev hashing scheduler {} registered: table size {} (index {}), {} order\n",
-                        reg.name().to_str().unwrap_or("?"),
+                        "Maglev hashing scheduler {} registered: table size {} (index {}), {} order; and {} to {}, one table size each\n",
+                        schedulers.mh.name().to_str().unwrap_or("?"),
                         size.slots(),
                         size.index(),
-                        if reg.scheduler().canonical_order() { "canonical" } else { "list" }
+                        if mh.canonical_order() { "canonical" } else { "list" },
+                        mh::SIZED[0].0.to_str().unwrap_or("?"),
+                        mh::SIZED[mh::SIZED.len() - 1].0.to_str().unwrap_or("?"),
                     );
-                    dir.read_callback_file(c"tables", reg, &show_tables);
+                    dir.read_callback_file(c"tables", schedulers, &show_tables);
                 },
             ),
         })

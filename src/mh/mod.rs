@@ -37,6 +37,32 @@ pub(crate) use table::{
 /// The name IPVS knows the scheduler by, as the C one.
 pub(crate) const NAME: &CStr = c"mh";
 
+/// The schedulers of one table size each, for services that choose their
+/// own: `mh-8` (251 slots) to `mh-17` (131071 slots), named after the index
+/// `CONFIG_IP_VS_MH_TAB_INDEX` takes. The module's aliases (`ip_vs_mh-8`
+/// ...) let `ipvsadm -s mh-16` load it, and must follow this list.
+pub(crate) const SIZED: [(&CStr, TableSize); 10] = [
+    (c"mh-8", size(8)),
+    (c"mh-9", size(9)),
+    (c"mh-10", size(10)),
+    (c"mh-11", size(11)),
+    (c"mh-12", size(12)),
+    (c"mh-13", size(13)),
+    (c"mh-14", size(14)),
+    (c"mh-15", size(15)),
+    (c"mh-16", size(16)),
+    (c"mh-17", size(17)),
+];
+
+/// The table size of index `index`, at compile time.
+const fn size(index: u32) -> TableSize {
+    match TableSize::new(index) {
+        Ok(size) => size,
+        // Evaluated at compile time: a bad index fails the build.
+        Err(_) => panic!("SIZED names only valid table indices"),
+    }
+}
+
 /// The Maglev hashing scheduler, with what was chosen at load time.
 pub(crate) struct Mh {
     size: TableSize,
@@ -94,7 +120,8 @@ impl Scheduler for Mh {
     }
 }
 
-/// Writes the summary of every service that uses `mh` (the debugfs view).
+/// Writes the summary of every service that uses the scheduler `reg` (the
+/// debugfs view).
 pub(crate) fn write_tables(reg: &Registration<Mh>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    reg.for_each_service(|svc, current| summary::write(f, svc, current))
+    reg.for_each_service(|svc, current| summary::write(f, reg.name(), svc, current))
 }

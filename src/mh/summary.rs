@@ -15,6 +15,7 @@ use crate::{
     },
 };
 use core::{
+    ffi::CStr,
     fmt,
     net::{
         Ipv4Addr,
@@ -38,9 +39,10 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// Writes one service's summary.
+/// Writes one service's summary; `scheduler` is the name it was bound by.
 pub(crate) fn write(
     f: &mut fmt::Formatter<'_>,
+    scheduler: &CStr,
     svc: &Service,
     current: Option<Current<'_, Table>>,
 ) -> fmt::Result {
@@ -54,7 +56,13 @@ pub(crate) fn write(
             Endpoint(svc.addr(), svc.port())
         )?;
     }
-    writeln!(f, " netns {} flags {}", svc.netns(), svc.flags())?;
+    writeln!(
+        f,
+        " netns {} scheduler {} flags {}",
+        svc.netns(),
+        scheduler.to_str().unwrap_or("?"),
+        svc.flags()
+    )?;
     let Some(Current { table, dests }) = current else {
         return f.write_str("  no table\n");
     };

@@ -466,7 +466,7 @@ def dest_name(af, k):
 VIEW = "/sys/kernel/debug/ip_vs_mh/tables"
 _VIEW_LINES = [
     ("service", re.compile(r"^service (?P<proto>TCP|UDP|SCTP|FWM) (?P<addr>\S+) netns (?P<netns>\d+) "
-                           r"flags (?P<flags>\S+)$")),
+                           r"scheduler (?P<scheduler>\S+) flags (?P<flags>\S+)$")),
     ("table", re.compile(r"^  table: (?P<slots>\d+) slots \(index (?P<index>\d+)\), order: (?P<order>.+), "
                          r"rebuilds: (?P<rebuilds>\d+), kept: (?P<kept>\d+), last build: (?P<us>\d+) us$")),
     ("digest", re.compile(r"^  digest: (?P<digest>0x[0-9a-f]{16})$")),

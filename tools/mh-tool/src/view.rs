@@ -17,6 +17,10 @@ pub struct ViewService {
     /// `UDP [fd00::1]:53 netns ...`, `FWM 7 netns ...` (the network
     /// namespace's inode number, as `/proc/PID/ns/net` shows it).
     pub label: String,
+    /// The scheduler the service is bound to (`mh`, or `mh-8` .. `mh-17`
+    /// for a table size of its own); views older than those names have
+    /// none.
+    pub scheduler: Option<String>,
     /// The service as the table was built: destinations in table order,
     /// with their current and last weights; with the canonical order
     /// (flag-3 or the module parameter `canonical_order`) as `flag-3`.
@@ -53,7 +57,11 @@ pub fn parse_view(name: &str, text: &str) -> Result<Vec<ViewService>, UsageError
                 .rsplit_once(" flags ")
                 .ok_or_else(|| bad("service line without flags".to_string()))?;
             let flags = Flags::parse(flags).map_err(|e| bad(e.to_string()))?;
-            current = Some(Partial::new(label, flags));
+            let (label, scheduler) = match label.rsplit_once(" scheduler ") {
+                Some((label, name)) => (label, Some(name)),
+                None => (label, None),
+            };
+            current = Some(Partial::new(label, scheduler, flags));
             continue;
         }
         let Some(svc) = current.as_mut() else {
@@ -132,6 +140,7 @@ pub fn select<'a>(
 /// A service whose lines are being read.
 struct Partial {
     label: String,
+    scheduler: Option<String>,
     flags: Flags,
     no_table: bool,
     index: Option<u32>,
@@ -141,9 +150,10 @@ struct Partial {
 }
 
 impl Partial {
-    fn new(label: &str, flags: Flags) -> Self {
+    fn new(label: &str, scheduler: Option<&str>, flags: Flags) -> Self {
         Partial {
             label: label.to_string(),
+            scheduler: scheduler.map(str::to_string),
             flags,
             no_table: false,
             index: None,
@@ -210,6 +220,7 @@ impl Partial {
         let size = parse_index(&index.to_string())?;
         Ok(Some(ViewService {
             label: self.label,
+            scheduler: self.scheduler,
             service: Service {
                 size,
                 family,
