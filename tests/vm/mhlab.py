@@ -92,6 +92,18 @@ def enter_netns(path):
         os.close(fd)
 
 
+# ipvsadm names the mh flags so for `mh` only; for another scheduler name
+# it takes their generic names (as keepalived does).
+GENERIC_FLAGS = {"mh-fallback": "flag-1", "mh-port": "flag-2", "flag-3": "flag-3"}
+
+
+def sched_flags(scheduler, flags):
+    """The `-b` argument of ipvsadm for `flags` (named as for `mh`)."""
+    if scheduler != "mh":
+        flags = [GENERIC_FLAGS[f] for f in flags]
+    return ",".join(flags)
+
+
 def kernel_tab_index():
     """CONFIG_IP_VS_MH_TAB_INDEX of the test kernel's own C ip_vs_mh (the
     harness passes it in; the guest has no kernel config to read)."""
@@ -214,26 +226,30 @@ class Lab:
         self.used = False
 
     # Services -------------------------------------------------------------
-    def service(self, af, flags, proto="udp"):
+    def service(self, af, flags, proto="udp", scheduler="mh", port=VPORT):
+        """A new service, the one the other methods act on from now on (the
+        earlier ones stay). `scheduler` is `mh` or a name of one table size
+        (`mh-8` .. `mh-17`); `flags` are named as for `mh`."""
         self.af = af
         self.proto = proto
+        self.port = port
         self.opt = SERVICE_OPTION[proto]
         self.weights = {}
         self.thresholds = {}
         self.flags = list(flags)
-        self.svc = f"{VIP[4]}:{VPORT}" if af == 4 else f"[{VIP[6]}]:{VPORT}"
-        cmd = ["ipvsadm", "-A", self.opt, self.svc, "-s", "mh"]
+        self.svc = f"{VIP[4]}:{port}" if af == 4 else f"[{VIP[6]}]:{port}"
+        cmd = ["ipvsadm", "-A", self.opt, self.svc, "-s", scheduler]
         if flags:
-            cmd += ["-b", ",".join(flags)]
+            cmd += ["-b", sched_flags(scheduler, flags)]
         sh(*cmd)
 
     def edit(self, scheduler, flags):
         """ipvsadm -E: another scheduler, or the mh flags."""
         cmd = ["ipvsadm", "-E", self.opt, self.svc, "-s", scheduler]
-        if scheduler == "mh":
+        if scheduler == "mh" or scheduler.startswith("mh-"):
             # No -b: ipvsadm clears the flags.
             if flags:
-                cmd += ["-b", ",".join(flags)]
+                cmd += ["-b", sched_flags(scheduler, flags)]
             self.flags = list(flags)
         sh(*cmd)
 
@@ -288,7 +304,7 @@ class Lab:
                 f.write(f"{addr} {port}\n")
         try:
             try:
-                self.flowgen.stdin.write(f"{VIP[self.af]} {VPORT} {f.name} {self.proto}\n")
+                self.flowgen.stdin.write(f"{VIP[self.af]} {self.port} {f.name} {self.proto}\n")
                 self.flowgen.stdin.flush()
                 answer = self.flowgen.stdout.readline()
             except BrokenPipeError:
