@@ -723,7 +723,7 @@ fn view_text(
     };
     let size = TableSize::new(index).expect("index");
     let mut text = format!(
-        "service {label} netns 4026531840 flags {flags}\n  table: {} slots (index {index}), order: {order}, rebuilds: 3, kept: 1, last build: 17 us\n  digest: {:#018x}\n",
+        "service {label} netns 4026531840 scheduler mh flags {flags}\n  table: {} slots (index {index}), order: {order}, rebuilds: 3, kept: 1, last build: 17 us\n  digest: {:#018x}\n",
         size.slots(),
         core_digest(index, family, &parsed)
     );
@@ -779,6 +779,36 @@ fn view_summary_checks_the_kernels_digest() {
         &text.replace("last-weight 2", "last-weight 3"),
     );
     assert!(ok(&["summary", "--view", &forged]).contains("DIFFERENT"));
+}
+
+#[test]
+fn view_names_the_scheduler_and_older_views_still_parse() {
+    let text = view_text(
+        "UDP 10.0.0.100:53",
+        "mh-port",
+        16,
+        "list",
+        &[("10.0.1.1:53", 1, 1), ("10.0.1.2:53", 2, 2)],
+    );
+    // A service of its own table size (`ipvsadm -s mh-16`): the scheduler
+    // is not part of the label.
+    let sized = write_view(
+        "sized.tables",
+        &text.replace("scheduler mh ", "scheduler mh-16 "),
+    );
+    let out = ok(&[
+        "summary",
+        "--view",
+        &sized,
+        "--service",
+        "UDP 10.0.0.100:53 netns 4026531840",
+    ]);
+    assert!(out.contains("(the same as computed here)"), "{out}");
+    assert!(out.contains("65521"), "{out}");
+    // Views from before the scheduler was shown.
+    let old = write_view("old.tables", &text.replace(" scheduler mh ", " "));
+    let out = ok(&["summary", "--view", &old]);
+    assert!(out.contains("(the same as computed here)"), "{out}");
 }
 
 #[test]
