@@ -87,7 +87,7 @@ jobs=(
 	"debug 2|smoke_c_mh faults intree_module keepalived bgp"
 	"debug 4|kunit concurrency module lifecycle"
 	"stock 2|module exactness sequences"
-	"stock 2|balance lifecycle observe failover"
+	"stock 2|balance lifecycle observe failover sizes"
 )
 [[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
 
