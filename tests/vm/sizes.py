@@ -22,12 +22,14 @@
 import random
 import sys
 
-from mhlab import (Lab, check, dest_name, finish, kernel_tab_index, loaded, random_flows, sh,
+from mhlab import (VIP, Lab, check, dest_name, finish, kernel_tab_index, loaded, random_flows, sh,
                    unload_modules, view)
 
 KERNEL = kernel_tab_index()
-VIP4 = "10.0.0.100"
+VIP4 = VIP[4]
 WEIGHTS = [1, 2, 3, 5, 1, 2, 3, 5, 10, 100]
+# Every service of steps 2 to 4 has these servers, added in this order.
+DESTS = [(dest_name(4, k), w) for k, w in enumerate(WEIGHTS)]
 # (port, scheduler, table index, flags)
 SERVICES = [
     (53, "mh-9", 9, ["mh-port"]),
@@ -60,11 +62,10 @@ def autoload():
 def side_by_side(lab, flows):
     """Step 2: the Rust module's answers per port."""
     lab.load("rust", KERNEL)
-    dests = [(dest_name(4, k), w) for k, w in enumerate(WEIGHTS)]
     answers = {}
     for port, scheduler, index, flags in SERVICES:
         lab.service(4, flags, scheduler=scheduler, port=port)
-        lab.add_all(dests)
+        lab.add_all(DESTS)
         answers[port] = lab.schedule(flows[port])
     for port, scheduler, index, _ in SERVICES:
         seen = service_view(port)
@@ -81,11 +82,10 @@ def side_by_side(lab, flows):
 
 def against_c(lab, flows, rust):
     """Step 3: the C module at each size, one service at a time."""
-    dests = [(dest_name(4, k), w) for k, w in enumerate(WEIGHTS)]
     for port, scheduler, index, flags in SERVICES:
         lab.load("c", index)
         lab.service(4, flags, port=port)
-        lab.add_all(dests)
+        lab.add_all(DESTS)
         c = lab.schedule(flows[port])
         same = sum(1 for a, b in zip(c, rust[port]) if a == b)
         check(same == len(c), f"port {port}: {scheduler} and the C mh at index {index} agree on "
@@ -97,7 +97,7 @@ def live_switch(lab, flows, rust):
     lab.load("rust", KERNEL)
     port, scheduler, _, flags = SERVICES[1]
     lab.service(4, flags, scheduler=scheduler, port=port)
-    lab.add_all([(dest_name(4, k), w) for k, w in enumerate(WEIGHTS)])
+    lab.add_all(DESTS)
     before = lab.schedule(flows[port])
     check(before == rust[port], f"{scheduler} again: the same answers as in step 2")
     would_move = sum(1 for a, b in zip(before, lab.predict(9, flows[port])) if a != b)
