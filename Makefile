@@ -17,7 +17,12 @@ RUSTC ?= /usr/bin/rustc
 CLIPPY_DRIVER ?= $(dir $(RUSTC))clippy-driver
 # bindgen: from PATH, else where scripts/bootstrap.sh installs it.
 BINDGEN ?= $(or $(shell command -v bindgen),$(HOME)/.cache/ip-vs-mh-rs/tools/bin/bindgen)
-export LIBCLANG_PATH ?= $(wildcard /usr/lib/llvm-19/lib)
+# Its libclang: LLVM 19's where it is installed (the bookworm build host's
+# bindgen-cli), else whatever the system's bindgen finds by itself (an empty
+# LIBCLANG_PATH would hide it: sid's bindgen uses LLVM 21).
+ifneq ($(wildcard /usr/lib/llvm-19/lib),)
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+endif
 # A clang-built kernel needs the same LLVM for its modules.
 KBUILD_LLVM := $(shell grep -q '^CONFIG_CC_IS_CLANG=y' $(KDIR)/.config 2>/dev/null && echo LLVM=-19)
 MAKE_KERNEL = $(MAKE) -C $(KDIR) M=$(CURDIR) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) $(KBUILD_LLVM)

@@ -6,8 +6,9 @@
 #
 # TARGET is a test kernel's build directory (default: the debug kernel),
 # built with the host's rustc-web, or a Debian kernel target made by
-# scripts/debian-kernel.sh, built in its trixie root against Debian's
-# headers with the toolchain that built that kernel (rustc 1.85.1 today).
+# scripts/debian-kernel.sh, built in its root (trixie, forky or sid) against
+# Debian's headers with the toolchain that built that kernel (rustc 1.85.1
+# for trixie-backports, 1.97.1 for forky, sid and experimental).
 # --out builds in a copy of the sources in DIR, leaving the checkout's own
 # build alone; by default the module is built in the checkout. --kunit makes
 # the test build that carries the core's KUnit suite (src/kunit.rs).
@@ -38,7 +39,7 @@ fi
 if [[ -f $target/headers ]]; then
 	kdir=$(cat "$target/headers")
 	run=("$PROJECT_DIR/scripts/in-root.sh" "$target/root" --bind "$dir" --)
-	what="Debian's $(cat "$target/release") in its trixie root"
+	what="Debian's $(cat "$target/release") in its $(awk '{print $3}' "$target/upload") root"
 else
 	kdir=$target
 	run=()

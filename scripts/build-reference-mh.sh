@@ -3,7 +3,7 @@
 # with --name, its module name), as out-of-tree modules:
 #   scripts/build-reference-mh.sh [--name NAME] TARGET INDEX...
 # TARGET is a test kernel's build directory or a Debian kernel target of
-# scripts/debian-kernel.sh (built in its trixie root, from that upload's
+# scripts/debian-kernel.sh (built in its root, from that upload's
 # source). Prints one line per index: "INDEX PATH-TO-NAME.ko". The exactness
 # tests compare with these at sizes the kernel was not configured with; a
 # copy under another name registers the C "mh" while the Rust ip_vs_mh

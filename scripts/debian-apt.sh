@@ -74,3 +74,19 @@ debian_deb() {
 	local dir=$1 pkg=${2%%=*} version=${2#*=}
 	compgen -G "$dir/${pkg}_${version//:/%3a}_*.deb" | head -n 1
 }
+
+# The kernel uploads of FLAVOUR (amd64, cloud-amd64, ...) in the suites of
+# the current apt state, one per line, "VERSION SUITE ABI" (the packages are
+# linux-headers-ABI-FLAVOUR and so on), oldest first.
+debian_kernel_uploads() {
+	local flavour=$1 abi
+	apt-cache "${APT_OPTS[@]}" pkgnames linux-headers- |
+		sed -nE "s/^linux-headers-([0-9][^-]*)-$flavour\$/\1/p" |
+		while read -r abi; do
+			apt-cache "${APT_OPTS[@]}" madison "linux-headers-$abi-$flavour" |
+				awk -F ' [|] ' -v abi="$abi" '{
+					gsub(/ /, "", $2); split($3, where, " "); sub(/\/.*/, "", where[2])
+					print $2, where[2], abi
+				}'
+		done | sort -V -k1,1
+}

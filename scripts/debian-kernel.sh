@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Prepares Debian's own signed kernel as a target (no kernel is built):
 #
-#   scripts/debian-kernel.sh        DEBIAN_KERNEL=7.2.12 picks another upload
+#   scripts/debian-kernel.sh
 #
-# For the newest 7.3 upload in trixie-backports (KERNEL_SERIES), or the one
-# DEBIAN_KERNEL names, it downloads with the project's own apt configuration
-# the headers, kbuild, the signed image, the modules, linux-base and the
-# linux-source of that same upload; assembles a trixie root holding the
-# toolchain the headers' .config names (rustc, bindgen, gcc) and those
-# headers; rebuilds the headers' missing Rust metadata in that root with
+# takes the newest 7.3 upload in trixie-backports (KERNEL_SERIES,
+# KERNEL_SUITE), or the one DEBIAN_KERNEL names: a Debian version, in any
+# suite that carries Debian's 7.x kernels (7.2.13-1 in sid, 7.2.12-1 in
+# forky, 7.3~rc7-1~exp1 in experimental, 7.2.6-1~bpo13+1), or an upstream
+# version for the default suite (7.2.12). It downloads with the project's
+# own apt configuration the headers, kbuild, the signed image, the modules,
+# linux-base and the linux-source of that same upload; assembles a root of
+# the first suite (trixie, forky, sid) that carries the exact toolchain the
+# headers' .config names (rustc, bindgen, gcc), with those headers in it;
+# rebuilds the headers' missing Rust metadata in that root with
 # scripts/debian-metadata.sh (the operators' command, which also proves the
 # symbol match); and lays out what the test guest boots: the stock vmlinuz,
 # an initramfs with the stock 9p modules, and a depmod'ed copy of the stock
@@ -18,23 +22,26 @@ source "$(dirname "$0")/common.sh"
 source "$PROJECT_DIR/scripts/debian-apt.sh"
 
 "$PROJECT_DIR/scripts/bootstrap.sh"
-debian_apt "$KERNEL_SUITE" "$KERNEL_SUITE"
-series=$KERNEL_SERIES
-if [[ -n ${DEBIAN_KERNEL:-} ]]; then
-	[[ $DEBIAN_KERNEL =~ ^([0-9]+\.[0-9]+)\.[0-9]+$ ]] ||
-		die "DEBIAN_KERNEL=$DEBIAN_KERNEL: give an upstream version such as 7.3.4 or 7.2.12"
-	series=${BASH_REMATCH[1]}
-	pattern="^linux-headers-${DEBIAN_KERNEL//./\\.}\+deb[0-9]+-amd64$"
+# Every suite that carries Debian's 7.x kernels.
+debian_apt kernels "$KERNEL_SUITE" forky sid experimental
+uploads=$(debian_kernel_uploads amd64)
+listing() { awk '{ printf "%s%s (%s)", NR > 1 ? ", " : "", $1, $2 }' <<<"$uploads"; }
+want=${DEBIAN_KERNEL:-}
+if [[ -z $want ]]; then
+	# The newest upload of the series in the default suite.
+	upload=$(awk -v s="$KERNEL_SUITE" -v p="^${KERNEL_SERIES//./[.]}[.][0-9]+[+]" '$2 == s && $3 ~ p' <<<"$uploads" | tail -n 1)
+elif [[ $want =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+	# An upstream version: that release in the default suite.
+	upload=$(awk -v s="$KERNEL_SUITE" -v p="^${want//./[.]}[+]" '$2 == s && $3 ~ p' <<<"$uploads" | tail -n 1)
 else
-	pattern="^linux-headers-${series//./\\.}\.[0-9]+\+deb[0-9]+-amd64$"
+	# A Debian version: that upload, in whichever suite has it.
+	upload=$(awk -v v="$want" '$1 == v' <<<"$uploads" | tail -n 1)
 fi
-headers=$(apt-cache "${APT_OPTS[@]}" pkgnames linux-headers- | grep -E "$pattern" | sort -V | tail -n 1) || true
-[[ -n $headers ]] ||
-	die "Debian $KERNEL_SUITE has no amd64 kernel headers for ${DEBIAN_KERNEL:-the $series series} (uploads there: $(apt-cache "${APT_OPTS[@]}" pkgnames linux-headers- | sed -nE 's/^linux-headers-([0-9.]+)\+deb[0-9]+-amd64$/\1/p' | sort -V | tr '\n' ' '))"
-abi=${headers#linux-headers-}
-abi=${abi%-amd64}
+[[ -n $upload ]] ||
+	die "no Debian amd64 kernel upload ${want:-of the $KERNEL_SERIES series in $KERNEL_SUITE}: give DEBIAN_KERNEL as a Debian version or, for $KERNEL_SUITE, an upstream one (uploads: $(listing))"
+read -r version suite abi <<<"$upload"
 release=$abi-amd64
-version=$(debian_version "$headers")
+series=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$abi")
 packages=(
 	"linux-headers-$release=$version"
 	"linux-headers-$abi-common=$version"
@@ -46,6 +53,8 @@ packages=(
 )
 out=$CACHE_DIR/debian/$release-${version//[~:+]/_}
 if [[ -f $out/.ready ]]; then
+	# Targets made before other suites were known were all built in trixie.
+	[[ -f $out/upload ]] || echo "$version $suite trixie" >"$out/upload"
 	log "reusing Debian's kernel $release ($version) in $out"
 	echo "$out"
 	exit 0
@@ -55,24 +64,36 @@ kernel_debs=$APT_DIR/debs
 debian_download "$kernel_debs" "${packages[@]}"
 deb() { debian_deb "$kernel_debs" "$1=$version"; }
 
-# The toolchain the headers name, as Debian trixie packages.
+# The toolchain the headers name, from the first Debian suite that carries
+# all of it at the exact versions.
 config=$(dpkg-deb --fsys-tarfile "$(deb "linux-headers-$release")" |
 	tar -xO "./usr/src/linux-headers-$release/.config")
 text() { sed -n "s/^CONFIG_$1=\"\(.*\)\"$/\1/p" <<<"$config"; }
 rustc_text=$(text RUSTC_VERSION_TEXT) bindgen_text=$(text BINDGEN_VERSION_TEXT) cc_text=$(text CC_VERSION_TEXT)
 [[ -n $rustc_text ]] || die "$release is built without Rust (no CONFIG_RUSTC_VERSION_TEXT)"
-debian_apt trixie trixie
-pick() {
-	local pkg=$1 upstream=$2 v
-	v=$(apt-cache "${APT_OPTS[@]}" madison "$pkg" | awk -v u="$upstream" '$3 ~ "^" u "[-+]" {print $3; exit}')
-	[[ -n $v ]] || die "$release was built with $pkg $upstream, which Debian trixie does not carry (it has: $(apt-cache "${APT_OPTS[@]}" madison "$pkg" | awk '{print $3}' | tr '\n' ' '))"
-	echo "$v"
-}
-rust_v=$(pick rustc "$(awk '{print $2}' <<<"$rustc_text")")
-bindgen_v=$(pick bindgen "$(awk '{print $2}' <<<"$bindgen_text")")
 [[ $cc_text =~ ^x86_64-linux-gnu-(gcc-[0-9]+)\ \(Debian\ ([^\)]+)\) ]] ||
 	die "$release was built with '$cc_text', not a Debian GCC this script knows"
 gcc_pkg=${BASH_REMATCH[1]} gcc_v=${BASH_REMATCH[2]}
+rustc_up=$(awk '{print $2}' <<<"$rustc_text") bindgen_up=$(awk '{print $2}' <<<"$bindgen_text")
+# pick PACKAGE UPSTREAM|=VERSION: the version of PACKAGE in the current apt
+# state with that upstream version (or exactly VERSION); "" if none.
+pick() {
+	apt-cache "${APT_OPTS[@]}" madison "$1" |
+		awk -v w="$2" '{ v = $3 } (w ~ /^=/ ? v == substr(w, 2) : v ~ "^" w "[-+]") { print v; exit }'
+}
+tool_suite= missing=()
+for candidate in trixie forky sid; do
+	debian_apt "$candidate" "$candidate"
+	rust_v=$(pick rustc "$rustc_up") bindgen_v=$(pick bindgen "$bindgen_up") have_gcc=$(pick "$gcc_pkg" "=$gcc_v")
+	if [[ -n $rust_v && -n $bindgen_v && -n $have_gcc ]]; then
+		tool_suite=$candidate
+		break
+	fi
+	missing+=("$candidate has rustc ${rust_v:-no $rustc_up}, bindgen ${bindgen_v:-no $bindgen_up}, $gcc_pkg ${have_gcc:-no $gcc_v}")
+done
+[[ -n $tool_suite ]] ||
+	die "$release was built with rustc $rustc_up, bindgen $bindgen_up and $gcc_pkg $gcc_v, which no Debian suite carries together: $(printf '%s; ' "${missing[@]}")"
+log "toolchain of $release from Debian $tool_suite: rustc $rust_v, bindgen $bindgen_v, $gcc_pkg $gcc_v"
 toolchain=(
 	"rustc=$rust_v" "rust-src=$rust_v" "libstd-rust-dev=$rust_v" "rust-clippy=$rust_v"
 	"bindgen=$bindgen_v" "$gcc_pkg=$gcc_v"
@@ -81,7 +102,7 @@ toolchain=(
 	dkms patch
 )
 mkdir -p "$out"
-root=$("$PROJECT_DIR/scripts/trixie-root.sh" "$out/root" \
+root=$("$PROJECT_DIR/scripts/debian-root.sh" "$tool_suite" "$out/root" \
 	--deb "$(deb "linux-headers-$release")" --deb "$(deb "linux-headers-$abi-common")" \
 	--deb "$(deb "linux-kbuild-$abi")" --deb "$(deb "linux-source-$series")" "${toolchain[@]}")
 
@@ -124,6 +145,7 @@ dpkg-deb --fsys-tarfile "$(deb "linux-source-$series")" |
 [[ -s $out/ip_vs_mh.c ]] || die "linux-source-$series holds no net/netfilter/ipvs/ip_vs_mh.c"
 
 echo "$release" >"$out/release"
+echo "$version $suite $tool_suite" >"$out/upload"
 echo "/usr/src/linux-headers-$release" >"$out/headers"
 touch "$out/.ready"
 log "Debian's kernel $release is ready in $out"

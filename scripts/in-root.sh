@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command in a root made by trixie-root.sh:
+# Runs a command in a root made by debian-root.sh:
 #
 #   scripts/in-root.sh ROOT [--bind DIR]... -- COMMAND [ARG...]
 #
@@ -20,7 +20,7 @@ while [[ ${1:-} == --bind ]]; do
 done
 [[ ${1:-} == -- ]] && shift
 (($#)) || die "usage: in-root.sh ROOT [--bind DIR]... -- COMMAND [ARG...]"
-[[ -x $root/usr/bin/bash ]] || die "$root is not a root made by scripts/trixie-root.sh"
+[[ -x $root/usr/bin/bash ]] || die "$root is not a root made by scripts/debian-root.sh"
 exec {lock}>"$root.lock"
 flock "$lock"
 

@@ -122,7 +122,7 @@ def main():
     record = os.environ.get("TEST_RECORD_FIXTURES")
     recorded = 0
     lab = Lab()
-    totals = dict(flows=0, scheduled=0, none=0, failed=0)
+    totals = dict(flows=0, same=0, scheduled=0, none=0, failed=0)
     try:
         for i in range(CONFIGS):
             cfg = make_config(i)
@@ -133,6 +133,7 @@ def main():
             scheduled = sum(1 for a in rust if a is not None)
             both_none = sum(1 for a, b in zip(c, rust) if a is None and b is None)
             totals["flows"] += len(c)
+            totals["same"] += same
             totals["scheduled"] += scheduled
             totals["none"] += len(c) - scheduled
             problems = []
@@ -171,7 +172,8 @@ def main():
                 recorded += 1
     finally:
         lab.close()
-    print(f"{CONFIGS} configurations, {totals['flows']} flows: {totals['scheduled']} scheduled, "
+    print(f"{CONFIGS} configurations, {totals['flows']} flows: {totals['same']} of {totals['flows']} "
+          f"flows went to the same server under C and Rust, {totals['scheduled']} scheduled, "
           f"{totals['none']} with no destination; {totals['failed']} configuration(s) failed; "
           f"{Lab.resent} flows without a connection entry sent again, {Lab.recovered} got one then")
     if record:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Assembles a Debian 13 (trixie) root from Debian's packages, without
-# debootstrap or maintainer scripts: apt resolves the closure of PACKAGEs
-# with an empty status file (the project's own apt configuration, see
-# debian-apt.sh), every .deb of it is unpacked with dpkg-deb, and the few
-# things maintainer scripts would have made are made here.
+# Assembles a root of one Debian suite (trixie, forky, sid) from Debian's
+# packages, without debootstrap or maintainer scripts: apt resolves the
+# closure of PACKAGEs with an empty status file (the project's own apt
+# configuration, see debian-apt.sh), every .deb of it is unpacked with
+# dpkg-deb, and the few things maintainer scripts would have made are made
+# here.
 #
-#   scripts/trixie-root.sh DIR [--deb FILE]... PACKAGE[=VERSION]...
+#   scripts/debian-root.sh SUITE DIR [--deb FILE]... PACKAGE[=VERSION]...
 #
 # --deb unpacks further .debs (kernel headers from trixie-backports, say) on
 # top. The root is rebuilt only when the resolved package set changes.
@@ -13,23 +14,25 @@
 source "$(dirname "$0")/common.sh"
 source "$PROJECT_DIR/scripts/debian-apt.sh"
 
-root=$1
-shift
+suite=$1 root=$2
+shift 2
+[[ $suite =~ ^[a-z]+$ ]] || die "usage: debian-root.sh SUITE DIR [--deb FILE]... PACKAGE..."
 extra=()
 while [[ ${1:-} == --deb ]]; do
 	extra+=("$2")
 	shift 2
 done
-(($#)) || die "usage: trixie-root.sh DIR [--deb FILE]... PACKAGE..."
+(($#)) || die "usage: debian-root.sh SUITE DIR [--deb FILE]... PACKAGE..."
 
-debian_apt trixie trixie
+debian_apt "$suite" "$suite"
 # The essential set a shell script needs is not pulled in by dependencies.
 base=(base-files base-passwd bash coreutils dash diffutils findutils grep gawk sed tar gzip xz-utils)
 plan=$(apt-get "${APT_OPTS[@]}" install -s --no-install-recommends "${base[@]}" "$@" 2>&1) ||
-	die "apt cannot resolve the trixie packages $*:"$'\n'"$plan"
+	die "apt cannot resolve the $suite packages $*:"$'\n'"$plan"
 mapfile -t debs < <(awk '/^Inst / {gsub(/[()]/, ""); print $2 "_" $3}' <<<"$plan" | sort)
 ((${#debs[@]})) || die "apt resolved no packages for $*"
 key=$({
+	echo "$suite"
 	printf '%s\n' "${debs[@]}"
 	for f in "${extra[@]}"; do basename "$f"; done
 	sha256sum "$0" | cut -c1-16
@@ -39,9 +42,9 @@ if [[ -f $root/.root-$key ]]; then
 	exit 0
 fi
 
-log "assembling a trixie root in $root (${#debs[@]} packages)"
+log "assembling a $suite root in $root (${#debs[@]} packages)"
 apt-get "${APT_OPTS[@]}" install -y --download-only --no-install-recommends "${base[@]}" "$@" >&2 ||
-	die "downloading the trixie packages failed"
+	die "downloading the $suite packages failed"
 rm -rf "$root" "$root.tmp"
 mkdir -p "$root.tmp/usr/bin" "$root.tmp/usr/sbin" "$root.tmp/usr/lib" "$root.tmp/usr/lib64"
 # The merged /usr that base-files would set up.
@@ -56,7 +59,7 @@ for deb in "${extra[@]}"; do
 	dpkg-deb -x "$deb" "$root.tmp"
 done
 for d in bin sbin lib lib64; do
-	[[ -L $root.tmp/$d ]] || die "a package replaced the /$d symlink in the trixie root"
+	[[ -L $root.tmp/$d ]] || die "a package replaced the /$d symlink in the $suite root"
 done
 # What maintainer scripts and alternatives would have made.
 cp "$root.tmp/usr/share/base-passwd/passwd.master" "$root.tmp/etc/passwd"
@@ -68,5 +71,5 @@ chmod 1777 "$root.tmp/tmp"
 printf '%s\n' "${debs[@]}" >"$root.tmp/.packages"
 touch "$root.tmp/.root-$key"
 mv "$root.tmp" "$root"
-log "trixie root ready: $root"
+log "$suite root ready: $root"
 echo "$root"
