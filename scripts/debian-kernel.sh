@@ -6,8 +6,9 @@
 # takes the newest 7.3 upload in trixie-backports (KERNEL_SERIES,
 # KERNEL_SUITE), or the one DEBIAN_KERNEL names: a Debian version, in any
 # suite that carries Debian's 7.x kernels (7.2.13-1 in sid, 7.2.12-1 in
-# forky, 7.3~rc7-1~exp1 in experimental, 7.2.6-1~bpo13+1), or an upstream
-# version for the default suite (7.2.12). It downloads with the project's
+# forky, 7.3~rc7-1~exp1 in experimental, 7.2.6-1~bpo13+1), a suite (sid:
+# its newest upload), or an upstream version for the default suite
+# (7.2.12). It downloads with the project's
 # own apt configuration the headers, kbuild, the signed image, the modules,
 # linux-base and the linux-source of that same upload; assembles a root of
 # the first suite (trixie, forky, sid) that carries the exact toolchain the
@@ -33,12 +34,15 @@ if [[ -z $want ]]; then
 elif [[ $want =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 	# An upstream version: that release in the default suite.
 	upload=$(awk -v s="$KERNEL_SUITE" -v p="^${want//./[.]}[+]" '$2 == s && $3 ~ p' <<<"$uploads" | tail -n 1)
+elif [[ $want =~ ^[a-z]+(-[a-z]+)?$ ]]; then
+	# A suite: its newest upload.
+	upload=$(awk -v s="$want" '$2 == s' <<<"$uploads" | tail -n 1)
 else
 	# A Debian version: that upload, in whichever suite has it.
 	upload=$(awk -v v="$want" '$1 == v' <<<"$uploads" | tail -n 1)
 fi
 [[ -n $upload ]] ||
-	die "no Debian amd64 kernel upload ${want:-of the $KERNEL_SERIES series in $KERNEL_SUITE}: give DEBIAN_KERNEL as a Debian version or, for $KERNEL_SUITE, an upstream one (uploads: $(listing))"
+	die "no Debian amd64 kernel upload ${want:-of the $KERNEL_SERIES series in $KERNEL_SUITE}: give DEBIAN_KERNEL as a Debian version, a suite or, for $KERNEL_SUITE, an upstream version (uploads: $(listing))"
 read -r version suite abi <<<"$upload"
 release=$abi-amd64
 series=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$abi")

@@ -92,7 +92,7 @@ while read -r version suite abi; do
 					agree=$(tr -d '\r' <"$guest" | sed -n 's/.* flows: \([0-9]* of [0-9]*\) flows went to the same server.*/\1/p' | tail -n 1)
 					[[ $exactness == passes && -n $agree ]] && exactness="$agree flows agree"
 					[[ $module == passes && $exactness == *agree ]] ||
-						why="guest: $(grep -a -m1 -E '\| (FAIL |######## FAILED)|error: ' "$guest" | tr -d '\r' | cut -c1-160)"
+						why="guest: $(grep -a -m1 -E '\| (FAIL |######## FAILED)|error: ' "$guest" | tr -d '\r' | sed 's/^ *| //' | cut -c1-160)"
 				fi
 			fi
 		fi
