@@ -37,24 +37,43 @@ intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir" "$run_dir/intree")
 renamed() { "$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$1" "$2" | awk '{print $2}'; }
 debug_c_renamed=$(renamed "$kdir" "$debug_index")
 
-# Debian's own kernel: the newest 7.3 upload, its metadata proven to match.
+# debian_target TARGET ENV: for a Debian kernel target of
+# scripts/debian-kernel.sh (its metadata proven to match), the module built
+# with that kernel's toolchain, Debian's C mh renamed, and copies of the C
+# mh rebuilt from the same upload's source at every other table size (the
+# exactness, sequences and sizes scenarios compare with Debian's own signed
+# C mh at its size and with these at the others); ENV (an array's name)
+# gets the guests' settings for it.
+debian_target() {
+	local target=$1 index ko built references=()
+	local -n env_of=$2
+	ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$target/module" "$target")
+	index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$target/root$(cat "$target/headers")/.config")
+	# Every table size must have its C module: a failed build stops the run.
+	built=$("$PROJECT_DIR/scripts/build-reference-mh.sh" "$target" 8 9 10 11 12 13 14 15 16 17) ||
+		die "building the C ip_vs_mh at every table size failed for $(cat "$target/release")"
+	while read -r i c_ko; do
+		[[ -f $c_ko ]] || die "no C ip_vs_mh for table index $i ($c_ko)"
+		[[ $i == "$index" ]] || references+=("IPVS_MH_REFERENCE_$i=$c_ko")
+	done <<<"$built"
+	((${#references[@]} == 9)) || die "C ip_vs_mh modules for ${#references[@]} of the 9 other table sizes"
+	env_of=(IPVS_MH_KO="$ko" IPVS_MH_KERNEL_TAB_INDEX="$index" "${references[@]}"
+		TEST_EXACTNESS_INDICES="8 $index 16" IPVS_MH_C_RENAMED="$(renamed "$target" "$index")")
+}
+# Debian's own kernel: the newest 7.3 upload of trixie-backports (rustc
+# 1.85.1, gcc-14).
 stock=$("$PROJECT_DIR/scripts/debian-kernel.sh")
 release=$(cat "$stock/release")
-stock_ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$stock/module" "$stock")
-stock_index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$stock/root$(cat "$stock/headers")/.config")
-stock_c_renamed=$(renamed "$stock" "$stock_index")
-# exactness and sequences compare with Debian's own signed C mh at its
-# table size, and with copies of it rebuilt from the same upload's source
-# at every other size.
-# Every table size must have its C module: a failed build stops the run.
-built=$("$PROJECT_DIR/scripts/build-reference-mh.sh" "$stock" 8 9 10 11 12 13 14 15 16 17) ||
-	die "building the C ip_vs_mh at every table size failed"
-references=()
-while read -r index ko; do
-	[[ -f $ko ]] || die "no C ip_vs_mh for table index $index ($ko)"
-	[[ $index == "$stock_index" ]] || references+=("IPVS_MH_REFERENCE_$index=$ko")
-done <<<"$built"
-((${#references[@]} == 9)) || die "C ip_vs_mh modules for ${#references[@]} of the 9 other table sizes"
+debian_target "$stock" stock_env
+stock_ko=${stock_env[0]#IPVS_MH_KO=}
+# And the newest upload of the other toolchain: sid's (rustc 1.97.1,
+# gcc-16), or DEBIAN_OTHER_KERNEL (a suite or a Debian version).
+other=$(DEBIAN_KERNEL=${DEBIAN_OTHER_KERNEL:-sid} "$PROJECT_DIR/scripts/debian-kernel.sh")
+other_kind=$(awk '{print $2}' "$other/upload")
+debian_target "$other" other_env
+# It runs fewer exactness configurations (12 of 24, all three sizes): the
+# newest 7.3 upload runs them all.
+other_env+=(TEST_EXACTNESS_CONFIGS=12)
 log "operator install paths on Debian's kernel (make debian-install, signing, dkms, a kernel upgrade) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
 # The upgrade: the newest 7.2 upload's headers beside the 7.3 ones.
@@ -62,34 +81,32 @@ release2=$("$PROJECT_DIR/scripts/debian-upgrade.sh" "$stock" "${DEBIAN_UPGRADE:-
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
 	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules" "$release2"
 
-# The runner's own detectors, each made to fire once on purpose.
-log "the runner's self-test"
-"$PROJECT_DIR/tests/harness/self-test.sh" "$stock" "$kdir"
 
 # Guests: a kernel and its vCPUs, the scenarios, their settings; the module
 # is installed into updates/ of the guest's modules, as `make install`
 # does. Two guests run at a time (the host has two cores; an idle vCPU
 # costs little). TEST_SCENARIOS runs the scenarios named there in one guest
-# instead, on the debug kernel or TEST_KERNEL=stock, with TEST_CPUS vCPUs (4).
+# instead, on the debug kernel or TEST_KERNEL=stock (or sid), with TEST_CPUS
+# vCPUs (4).
 # The sanitizers' kernel loads and unloads the module 25 times (Debian's 50):
 # a cycle costs it four times as much.
 debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
 	IPVS_MH_C_RENAMED="$debug_c_renamed" IPVS_MH_KUNIT_KO="$kunit_ko" IPVS_MH_INTREE_KO="$intree_ko"
 	TEST_LIFECYCLE_CYCLES="${TEST_LIFECYCLE_CYCLES:-25}")
-stock_env=(IPVS_MH_KO="$stock_ko" IPVS_MH_KERNEL_TAB_INDEX="$stock_index" "${references[@]}"
-	TEST_EXACTNESS_INDICES="8 $stock_index 16" IPVS_MH_C_RENAMED="$stock_c_renamed")
 # The sanitizers' kernel runs what exercises the module's concurrency,
-# lifecycle and failure paths, and one daemon (BIRD); Debian's kernel, four
+# lifecycle and failure paths, and one daemon (BIRD); Debian's kernels, four
 # times faster under emulation, the comparisons with C, the balance and
 # keepalived (80 s there alone, 555 s on the sanitizers' kernel: the same
-# netlink commands as ipvsadm's, which the debug guests run). The guests
-# start in this order, two at a time, the longest first, each debug guest
-# beside a stock one (two debug guests side by side took 1.6 times as long
-# each, 2026-12-06), so that the two queues end together.
+# netlink commands as ipvsadm's, which the debug guests run): the newest
+# 7.3 upload module, exactness and sequences, the other toolchain's upload
+# the rest. The guests start in this order, two at a time, the longest
+# first, each debug guest beside a stock one (two debug guests side by side
+# took 1.6 times as long each, 2026-12-06), so that the two queues end
+# together.
 jobs=(
 	"stock 2|module exactness sequences"
 	"debug 4|kunit concurrency module lifecycle"
-	"stock 2|keepalived balance lifecycle observe failover sizes"
+	"$other_kind 2|exactness keepalived balance lifecycle observe failover sizes"
 	"debug 2|smoke_c_mh faults intree_module bgp"
 )
 [[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
@@ -97,11 +114,12 @@ jobs=(
 run_job() {
 	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus target ko env
 	read -r kind cpus <<<"$spec"
-	if [[ $kind == stock ]]; then
-		target=$stock ko=$stock_ko env=("${stock_env[@]}")
-	else
-		target=$kdir ko=$debug_ko env=("${debug_env[@]}")
-	fi
+	case $kind in
+	stock) target=$stock env=("${stock_env[@]}") ;;
+	"$other_kind") target=$other env=("${other_env[@]}") ;;
+	*) target=$kdir env=("${debug_env[@]}") ;;
+	esac
+	ko=${env[0]#IPVS_MH_KO=}
 	# shellcheck disable=SC2086 # a job's scenarios are a list of names
 	env "${env[@]}" "$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus "$cpus" \
 		--timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 |
@@ -119,6 +137,11 @@ failure_digest() {
 guest_logs=$run_dir/guests
 mkdir -p "$guest_logs"
 
+# The runner's own detectors, each made to fire once on purpose, beside the
+# scenarios: its guests are short, or idle while a timeout runs out.
+log "the runner's self-test, beside the scenarios"
+("$PROJECT_DIR/tests/harness/self-test.sh" "$stock" "$kdir" 2>&1 | sed -u 's/^/[self-test] /') &
+self_test=$!
 log "scenarios in ${#jobs[@]} guest(s), 2 at a time: $(printf '[%s] ' "${jobs[@]}")"
 declare -A job_of=()
 failed=()
@@ -142,5 +165,7 @@ for vm in "${failed[@]}"; do
 	log "what failed in $vm:"
 	failure_digest "$vm"
 done
-((${#failed[@]} == 0)) || die "scenarios failed in ${failed[*]} (see the [vmN] lines above)"
+
+wait "$self_test" || failed+=("the runner's self-test")
+((${#failed[@]} == 0)) || die "failed: ${failed[*]} (see the [vmN] and [self-test] lines above)"
 log "all tests passed in $((SECONDS - start))s"

@@ -7,7 +7,10 @@
 # server, without a reset. Then the same with the real servers added in
 # different orders on the two directors: without flag-3 (what the C mh
 # does) the connections whose slot differs between the two tables are
-# reset; with flag-3 (order-independent table) none is.
+# reset; with flag-3 (order-independent table) none is. Last, a live size
+# switch: both directors' service goes from mh-16 to mh-9 (`ipvsadm -E`)
+# under long-lived connections, which all carry on, though the new tables
+# would send some of them elsewhere (mh-tool says how many).
 source "$(dirname "$0")/lib.sh"
 source "$TESTS_DIR/failover_lib.sh"
 
@@ -51,9 +54,47 @@ fo_case "same order" mh-port,mh-fallback "1 2 3 4" "1 2 3 4" 30000 none
 fo_case "different orders, no flag-3" mh-port,mh-fallback "1 2 3 4" "4 3 2 1" 31000 some
 fo_case "different orders, flag-3" mh-port,mh-fallback,flag-3 "1 2 3 4" "4 3 2 1" 32000 none
 
+# fo_elsewhere DIR CONNS: how many of CONNS ("<port> rsK" lines) DIR's
+# table, as its view shows it now, would send to another real server.
+fo_elsewhere() {
+	local dir=$1 conns=$2 args=() port
+	for port in $(awk '{print $1}' <<<"$conns"); do
+		args+=(--client "10.9.0.2:$port")
+	done
+	"$MH_TOOL" lookup --view /sys/kernel/debug/ip_vs_mh/tables --service "$(fo_label "$dir")" "${args[@]}" |
+		awk '$1 ~ /^10\.9\.0\.2:/ { split($1, c, ":"); split($3, d, ":"); sub(/^10\.8\.0\.2/, "rs", d[1]); print c[2], d[1] }' |
+		sort | join - <(sort <<<"$conns") | awk '$2 != $3' | wc -l
+}
+# A live size switch: mh-16 to mh-9 on both directors, under N connections.
+# For a name other than mh, ipvsadm knows mh-port only as flag-2.
+size_switch() {
+	local name="size switch mh-16 -> mh-9" first=33000 moved1 moved2 dir
+	echo "[t=${SECONDS}s]"
+	step "$name: both directors on mh-16, then ipvsadm -E -s mh-9, under $N connections"
+	check "router: VIP over both directors" ip -n router route replace "$VIP/32" \
+		nexthop via 10.8.0.11 nexthop via 10.8.0.12
+	check "dir1 on the lan" ip -n router link set p-dir1 up
+	FO_SCHEDULER=mh-16 check "dir1: mh-16 service and real servers" fo_service dir1 flag-2 1 2 3 4
+	FO_SCHEDULER=mh-16 check "dir2: mh-16 service and real servers" fo_service dir2 flag-2 1 2 3 4
+	fo_open "$name" "$first"
+	for dir in dir1 dir2; do
+		check "$dir: ipvsadm -E -s mh-9" ip netns exec "$dir" ipvsadm -E -t "$VIP:80" -s mh-9 -b flag-2
+		check "$dir: the service is on mh-9 now" \
+			bash -c "[[ \$(python3 '$TESTS_DIR/mhlab.py' services $dir) == 'TCP $VIP:80 mh-9 flag-2' ]]"
+	done
+	moved1=$(fo_elsewhere dir1 "$fo_via1")
+	moved2=$(fo_elsewhere dir2 "$fo_via2")
+	echo "mh-9's tables would send $moved1 of dir1's $fo_n1 and $moved2 of dir2's $fo_n2 connections elsewhere"
+	check "$name: mh-9 would send some of them elsewhere (more than none)" test $((moved1 + moved2)) -gt 0
+	fo_go
+	fo_verify_kept "$name"
+	summary[$name]="$fo_summary; mh-9 would move $((moved1 + moved2))"
+}
+size_switch
+
 echo "[t=${SECONDS}s]"
 step "results ($N connections per case)"
-for name in "same order" "different orders, no flag-3" "different orders, flag-3"; do
+for name in "same order" "different orders, no flag-3" "different orders, flag-3" "size switch mh-16 -> mh-9"; do
 	printf '%-28s %s\n' "$name:" "${summary[$name]:-not run}"
 done
 

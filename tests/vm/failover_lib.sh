@@ -13,6 +13,8 @@
 #   hash, fixed seed), so one client's connections spread over both.
 
 VIP=10.8.1.100
+# The operator tool, which reads the module's debugfs view.
+MH_TOOL=${IPVS_MH_TOOL:-$PROJECT_DIR/tools/mh-tool/target/release/mh-tool}
 N=${TEST_FAILOVER_CONNS:-200}
 # Weights of rs1..rs4. With equal weights, tables built from different
 # orders differ in few of the 4093 slots (no broken connection among a few
@@ -165,14 +167,15 @@ fo_has_carrier() { [[ $(ip -n "$1" link show eth0) != *NO-CARRIER* ]]; }
 # -s mh would load the in-tree C ip_vs_mh if ours were missing.
 fo_rust_mh() { [[ $(cat /sys/module/ip_vs_mh/taint 2>/dev/null) == *O* ]]; }
 
-# fo_service DIRECTOR FLAGS SERVER...: a fresh mh service, real servers added
-# in the given order (IPVS keeps them newest first); one ipvsadm process.
+# fo_service DIRECTOR FLAGS SERVER...: a fresh mh service (FO_SCHEDULER
+# names another, mh-16 say), real servers added in the given order (IPVS
+# keeps them newest first); one ipvsadm process.
 fo_service() {
 	local dir=$1 flags=$2 k
 	shift 2
 	{
 		echo "-C"
-		echo "-A -t $VIP:80 -s mh -b $flags"
+		echo "-A -t $VIP:80 -s ${FO_SCHEDULER:-mh} -b $flags"
 		for k in "$@"; do
 			echo "-a -t $VIP:80 -r 10.8.0.2$k:80 -g -w ${WEIGHTS[k - 1]}"
 		done
@@ -289,6 +292,35 @@ fo_verify() {
 			fo_same "$broken" "$(sort -n <<<"$predicted")"
 	fi
 	fo_summary="dir1=$fo_n1 dir2=$fo_n2 moved=$(fo_count "$moved") ok=${ok:-?} reset=${reset:-?}"
+}
+
+# The label the debugfs view gives DIR's service (its netns inode).
+fo_label() {
+	local inum
+	inum=$(ip netns exec "$1" readlink /proc/self/ns/net)
+	inum=${inum#net:[}
+	echo "TCP $VIP:80 netns ${inum%]}"
+}
+
+# fo_verify_kept NAME: after fo_go with both directors still there, every
+# connection carried on, to the same real server, through the same
+# director, with the same connection entry.
+fo_verify_kept() {
+	local name=$1 sum rc=0
+	check "$name: client tried every connection again" fo_wait_line "$fo_out" '^summary ' "$client_pid" 120
+	check "$name: dir1 keeps its connection entries" fo_same "$(fo_conns dir1 "$fo_first")" "$fo_via1"
+	check "$name: dir2 keeps its connection entries" fo_same "$(fo_conns dir2 "$fo_first")" "$fo_via2"
+	kill -0 "$client_pid" 2>/dev/null && echo close >&"$fo_ctl" || true
+	exec {fo_ctl}>&-
+	wait "$client_pid" || rc=$?
+	client_pid=
+	check "$name: client exited cleanly" test "$rc" -eq 0
+	sum=$(awk '$1 == "summary"' "$fo_out")
+	echo "client: $sum"
+	check "$name: every connection goes on: $N ok" test "$(fo_field "$sum" ok)" -eq "$N"
+	check "$name: no resets, timeouts, EOFs or wrong servers" \
+		test "$(fo_field "$sum" reset)$(fo_field "$sum" timeout)$(fo_field "$sum" eof)$(fo_field "$sum" wrong)" = 0000
+	fo_summary="dir1=$fo_n1 dir2=$fo_n2 ok=$(fo_field "$sum" ok) reset=$(fo_field "$sum" reset)"
 }
 
 # fo_teardown: the namespaces go; the module is free once they are

@@ -17,7 +17,6 @@
 : "${TEST_FAILOVER_CONNS:=300}"
 source "$(dirname "$0")/lib.sh"
 source "$TESTS_DIR/failover_lib.sh"
-TOOL=${IPVS_MH_TOOL:-$PROJECT_DIR/tools/mh-tool/target/release/mh-tool}
 VIEW=/sys/kernel/debug/ip_vs_mh/tables
 
 declare -A ka_pid
@@ -88,14 +87,7 @@ ka_wait() {
 	echo "$1 lists '$(ka_list "$1")', not '$2'"
 	return 1
 }
-# The label the view gives DIR's service (its netns inode).
-ka_label() {
-	local inum
-	inum=$(ip netns exec "$1" readlink /proc/self/ns/net)
-	inum=${inum#net:[}
-	echo "TCP $VIP:80 netns ${inum%]}"
-}
-ka_compare() { "$TOOL" compare --view "$1" --view "$1" --service "$(ka_label dir1)" --service "$(ka_label dir2)"; }
+ka_compare() { "$MH_TOOL" compare --view "$1" --view "$1" --service "$(fo_label dir1)" --service "$(fo_label dir2)"; }
 ka_equal() { grep -q '^equal digests' <<<"$1"; }
 ka_differ() { grep -q '^digests differ' <<<"$1"; }
 # The real server mh-tool says DIR's table (in VIEW) sends each of the
@@ -106,7 +98,7 @@ ka_predict() {
 	for port in "$@"; do
 		args+=(--client "10.9.0.2:$port")
 	done
-	"$TOOL" lookup --view "$view" --service "$(ka_label "$dir")" "${args[@]}" |
+	"$MH_TOOL" lookup --view "$view" --service "$(fo_label "$dir")" "${args[@]}" |
 		awk '$1 ~ /^10\.9\.0\.2:/ { split($1, c, ":"); print c[2], $3 }'
 }
 
