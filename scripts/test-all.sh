@@ -65,7 +65,6 @@ debian_target() {
 stock=$("$PROJECT_DIR/scripts/debian-kernel.sh")
 release=$(cat "$stock/release")
 debian_target "$stock" stock_env
-stock_ko=${stock_env[0]#IPVS_MH_KO=}
 # And the newest upload of the other toolchain: sid's (rustc 1.97.1,
 # gcc-16), or DEBIAN_OTHER_KERNEL (a suite or a Debian version).
 other=$(DEBIAN_KERNEL=${DEBIAN_OTHER_KERNEL:-sid} "$PROJECT_DIR/scripts/debian-kernel.sh")
