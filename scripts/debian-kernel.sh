@@ -26,7 +26,7 @@ source "$PROJECT_DIR/scripts/debian-apt.sh"
 # Every suite that carries Debian's 7.x kernels.
 debian_apt kernels "$KERNEL_SUITE" forky sid experimental
 uploads=$(debian_kernel_uploads amd64)
-listing() { awk '{ printf "%s%s (%s)", NR > 1 ? ", " : "", $1, $2 }' <<<"$uploads"; }
+listing() { awk '{ printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2 }' <<<"$uploads"; }
 want=${DEBIAN_KERNEL:-}
 if [[ -z $want ]]; then
 	# The newest upload of the series in the default suite.
