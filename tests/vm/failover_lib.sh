@@ -302,6 +302,19 @@ fo_label() {
 	echo "TCP $VIP:80 netns ${inum%]}"
 }
 
+# fo_lookup VIEW DIR PORT...: the real server mh-tool says DIR's table (in
+# the debugfs view VIEW, or a copy of it) sends each of the client's PORTs
+# to, "<port> rsK" per line.
+fo_lookup() {
+	local view=$1 dir=$2 args=() port
+	shift 2
+	for port in "$@"; do
+		args+=(--client "10.9.0.2:$port")
+	done
+	"$MH_TOOL" lookup --view "$view" --service "$(fo_label "$dir")" "${args[@]}" |
+		awk '$1 ~ /^10\.9\.0\.2:/ { split($1, c, ":"); split($3, d, ":"); sub(/^10\.8\.0\.2/, "rs", d[1]); print c[2], d[1] }'
+}
+
 # fo_verify_kept NAME: after fo_go with both directors still there, every
 # connection carried on, to the same real server, through the same
 # director, with the same connection entry.

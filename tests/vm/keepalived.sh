@@ -90,17 +90,6 @@ ka_wait() {
 ka_compare() { "$MH_TOOL" compare --view "$1" --view "$1" --service "$(fo_label dir1)" --service "$(fo_label dir2)"; }
 ka_equal() { grep -q '^equal digests' <<<"$1"; }
 ka_differ() { grep -q '^digests differ' <<<"$1"; }
-# The real server mh-tool says DIR's table (in VIEW) sends each of the
-# client ports to: "<port> <server>".
-ka_predict() {
-	local view=$1 dir=$2 args=() port
-	shift 2
-	for port in "$@"; do
-		args+=(--client "10.9.0.2:$port")
-	done
-	"$MH_TOOL" lookup --view "$view" --service "$(fo_label "$dir")" "${args[@]}" |
-		awk '$1 ~ /^10\.9\.0\.2:/ { split($1, c, ":"); print c[2], $3 }'
-}
 
 declare -A summary
 # ka_case NAME MODULE_PARAMETERS MODE DIGESTS FAILOVER FIRST_PORT
@@ -171,7 +160,7 @@ ka_case() {
 		local ports predicted
 		ports=$(awk '{print $1}' <<<"$fo_via1")
 		# shellcheck disable=SC2086 # a list of ports
-		predicted=$(join <(ka_predict "$view" dir1 $ports | sort) <(ka_predict "$view" dir2 $ports | sort) |
+		predicted=$(join <(fo_lookup "$view" dir1 $ports | sort) <(fo_lookup "$view" dir2 $ports | sort) |
 			awk '$2 != $3 { print $1 }')
 		echo "mh-tool predicts $(fo_count "$predicted") of dir1's $fo_n1 connections go elsewhere through dir2"
 		check "router: withdraw dir1's route" ip -n router route replace "$VIP/32" via 10.8.0.12
