@@ -42,6 +42,16 @@ reason() {
 	r=$(grep -a '^error: ' "$1" | tail -n 1 | cut -c8-200)
 	echo "${r:-$(tail -n 1 "$1" | cut -c1-200)}"
 }
+# scenario GUEST NAME: how scenario NAME ended in the guest's output.
+scenario() {
+	if grep -aq "######## FAILED: $2" "$1"; then
+		echo fails
+	elif grep -aq "^ *| $2 *[0-9]*s$" "$1"; then
+		echo passes
+	else
+		echo "did not finish"
+	fi
+}
 
 while read -r version suite _; do
 	t0=$SECONDS arch=amd64
@@ -76,23 +86,14 @@ while read -r version suite _; do
 					env IPVS_MH_KO="$ko" IPVS_MH_KERNEL_TAB_INDEX="$index" TEST_EXACTNESS_INDICES="$index" \
 						IPVS_MH_C_RENAMED="$(awk '{print $2}' <<<"$c_renamed")" \
 						"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus 2 --timeout 2400 -- \
-						"$PROJECT_DIR/tests/vm/run_all.sh" module exactness >"$guest" 2>&1 || true
-					tr -d '\r' <"$guest" >>"$log"
-					scenario() {
-						if grep -aq "######## FAILED: $1" "$guest"; then
-							echo fails
-						elif grep -aq "^$1 *[0-9]*s" <(tr -d '\r' <"$guest" | sed 's/^ *| //'); then
-							echo passes
-						else
-							echo "did not finish"
-						fi
-					}
-					module=$(scenario module)
-					exactness=$(scenario exactness)
-					agree=$(tr -d '\r' <"$guest" | sed -n 's/.* flows: \([0-9]* of [0-9]*\) flows went to the same server.*/\1/p' | tail -n 1)
+						"$PROJECT_DIR/tests/vm/run_all.sh" module exactness 2>&1 | tr -d '\r' >"$guest" || true
+					cat "$guest" >>"$log"
+					module=$(scenario "$guest" module)
+					exactness=$(scenario "$guest" exactness)
+					agree=$(sed -n 's/.* flows: \([0-9]* of [0-9]*\) flows went to the same server.*/\1/p' "$guest" | tail -n 1)
 					[[ $exactness == passes && -n $agree ]] && exactness="$agree flows agree"
 					[[ $module == passes && $exactness == *agree ]] ||
-						why="guest: $(grep -a -m1 -E '\| (FAIL |######## FAILED)|error: ' "$guest" | tr -d '\r' | sed 's/^ *| //' | cut -c1-160)"
+						why="guest: $(grep -a -m1 -E '\| (FAIL |######## FAILED)|error: ' "$guest" | sed 's/^ *| //' | cut -c1-160)"
 				fi
 			fi
 		fi
