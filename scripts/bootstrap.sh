@@ -27,6 +27,13 @@ declare -A PACKAGES=(
 	[iproute2]=/sbin/ip
 	[xz-utils]=/usr/bin/xz
 	[python3]=/usr/bin/python3
+	# The observe scenario reads mh-tool's metrics with Prometheus' own
+	# parser.
+	[python3-prometheus-client]=/usr/lib/python3/dist-packages/prometheus_client/parser.py
+	# The trixie systems the Debian packages are built and installed in
+	# (scripts/package-root.sh), and the changelog's version on the host.
+	[mmdebstrap]=/usr/bin/mmdebstrap
+	[dpkg-dev]=/usr/bin/dpkg-parsechangelog
 	[rsync]=/usr/bin/rsync
 	[dwarves]=/usr/bin/pahole
 	# The daemons operators run, for the scenarios that run them in network

@@ -61,20 +61,27 @@ impl Flags {
     }
 }
 
+impl Flags {
+    /// The names of the flags set, in the order `ipvsadm` lists them.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.fallback, "mh-fallback"),
+            (self.port, "mh-port"),
+            (self.canonical, "flag-3"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+    }
+}
+
 /// The names `ipvsadm` lists, comma-separated (`mh-fallback,mh-port`), or
 /// `none`.
 impl fmt::Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut sep = "";
-        for (on, name) in [
-            (self.fallback, "mh-fallback"),
-            (self.port, "mh-port"),
-            (self.canonical, "flag-3"),
-        ] {
-            if on {
-                write!(f, "{sep}{name}")?;
-                sep = ",";
-            }
+        for name in self.names() {
+            write!(f, "{sep}{name}")?;
+            sep = ",";
         }
         if sep.is_empty() {
             f.write_str("none")?;

@@ -8,12 +8,17 @@ a director's destination list, predicts its digest, and the digest changes
 when a server goes. The keep fast path: a change that leaves every input of
 the table as it was (quiesce and back, a threshold, the forwarding method)
 keeps the table, a weight change builds a new one, as the view's counters
-show. mh-tool predicts the kernel's real server for sampled flows.
+show. mh-tool predicts the kernel's real server for sampled flows, and its
+`view --json` and `metrics` (read by prometheus_client's own parser) say
+what the live view says.
 """
+import json
 import os
 import random
 import re
 import sys
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from mhlab import TOOL, Lab, check, dest_name, dests, finish, random_flows, sh, view
 
@@ -129,6 +134,49 @@ def lookups(lab, rng):
           f"the flows went to the five available servers ({len(set(kernel))}), none to the quiesced one")
 
 
+def machine_readable():
+    """mh-tool's JSON and Prometheus output of the live view (its default
+    file) agree with the view: digests, sizes, counters, slots."""
+    services = view()
+    check(len(services) >= 1, f"the view has services ({len(services)})")
+    report = json.loads(sh(TOOL, "view", "--json").stdout)
+    by_label = {(s["service"], s["netns"]): s for s in report["services"]}
+    for v in services:
+        label = f"{v['proto']} {v['addr']}"
+        j = by_label.get((label, v["netns"]))
+        check(j is not None and j["digest"] == v["digest"] and j["digest_as_computed"]
+              and j["table"]["slots"] == v["table"]["slots"]
+              and j["builds"]["builds"] == v["table"]["rebuilds"]
+              and [d["slots"] for d in j["destinations"]] == [int(d["slots"]) for d in v["dests"]],
+              f"view --json of {label}: digest {v['digest']}, {v['table']['slots']} slots, "
+              f"{v['table']['rebuilds']} builds, each server's slots, as the kernel shows them")
+    text = sh(TOOL, "metrics").stdout
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    # prometheus_client drops a counter's _total from the family name.
+    for name in ("ip_vs_mh_table_info", "ip_vs_mh_table_slots", "ip_vs_mh_table_builds",
+                 "ip_vs_mh_table_kept", "ip_vs_mh_table_digest_as_computed", "ip_vs_mh_dest_slots",
+                 "ip_vs_mh_dest_share"):
+        check(name in families, f"metrics: prometheus_client parses family {name}")
+    for v in services:
+        label = f"{v['proto']} {v['addr']}"
+
+        def samples(family, **labels):
+            want = dict(service=label, netns=v["netns"], **labels)
+            return [s for s in families[family].samples
+                    if all(s.labels.get(k) == x for k, x in want.items())]
+        info = samples("ip_vs_mh_table_info")
+        slots = samples("ip_vs_mh_dest_slots")
+        builds = samples("ip_vs_mh_table_builds")
+        check(len(info) == 1 and info[0].labels["digest"] == v["digest"]
+              and info[0].labels["scheduler"] == v["scheduler"]
+              and samples("ip_vs_mh_table_digest_as_computed")[0].value == 1
+              and samples("ip_vs_mh_table_slots")[0].value == v["table"]["slots"]
+              and len(builds) == 1 and builds[0].value == v["table"]["rebuilds"]
+              and sorted((s.labels["server"], s.value) for s in slots)
+              == sorted((d["dest"], float(d["slots"])) for d in v["dests"]),
+              f"metrics of {label}: digest, scheduler, size, builds and every server's slots as the view shows")
+
+
 def main():
     rng = random.Random(7)
     lab = Lab()
@@ -140,6 +188,7 @@ def main():
         keep_fast_path(lab)
         lab.load("rust", 12)
         lookups(lab, rng)
+        machine_readable()
         print(open("/sys/kernel/debug/ip_vs_mh/tables").read())
     finally:
         for ns in ("d1", "d2"):

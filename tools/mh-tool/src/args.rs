@@ -1,107 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The command line, parsed by hand: `mh-tool COMMAND [OPTIONS]`, options
-//! as `--name VALUE` or `--name=VALUE`.
+//! The command line: clap parses it with the grammar of [`crate::cli`], and
+//! this module checks the values and says what is asked for. Every error is
+//! one line ([`UsageError`]), clap's own ones included.
 
+use crate::cli::{self, Cli};
 use crate::service::{
     family_name, family_of, parse_family, parse_file, parse_index, parse_port, parse_weight,
     DestSpec, Flags, Service, ServiceSpec,
 };
 use crate::view::{parse_view, select, ViewService};
 use crate::UsageError;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use std::net::IpAddr;
-
-/// The help text (`-h`, `--help`, `help`).
-pub const HELP: &str = "\
-mh-tool: IPVS Maglev (mh) tables offline, exactly as the ip_vs_mh scheduler
-builds them: per-destination shares, the table digest, lookups, and what a
-change would move.
-
-Usage: mh-tool <COMMAND> [OPTIONS]
-       mh-tool summary --dest 10.0.0.1:80 --dest 10.0.0.2:80:2
-       mh-tool lookup --file service.mhfx --client 192.0.2.1:40000
-       mh-tool plan --file service.mhfx --remove 10.0.0.2:80
-       mh-tool compare --view director1.tables --view director2.tables
-
-Commands:
-  summary   Table size, flags, order, each destination's turns, slots and
-            share, and the table digest
-  lookup    The real server each client is scheduled to
-  plan      Apply changes to a copy of the service: share of slots and of
-            sampled client flows that would move, old and new digests
-  compare   Two directors' tables (their --view): equal digests, or which
-            servers differ in order or weight, and the share of slots and
-            of sampled client flows that change server on a failover
-            between them
-  help      Print this help
-
-Service options (every command):
-  --dest ADDR:PORT[:WEIGHT[:LAST_WEIGHT]]
-                    A real server; repeat for each one, in the service's list
-                    order: newest first, as IPVS keeps them and
-                    `ipvsadm -Ln --nosort` prints them. IPv6 as [ADDR]:PORT.
-                    WEIGHT defaults to 1; LAST_WEIGHT (the last non-zero
-                    weight, which shapes the table) to WEIGHT
-  --file FILE       Read the service from FILE instead of --dest: lines
-                    `index N`, `af inet|inet6`, `flags LIST` and
-                    `dest ADDR PORT WEIGHT LAST_WEIGHT OVERLOAD` (the
-                    userspace-tests fixture format); options given on the
-                    command line override the file's
-  --index N         Table size index, 8 to 17 (CONFIG_IP_VS_MH_TAB_INDEX or
-                    the module's tab_index) [default: 12, 4093 slots]
-  --af inet|inet6   The service's family [default: the first destination's]
-  --flags LIST      Comma-separated scheduler flags: mh-port, mh-fallback,
-                    flag-3 (order-independent table), or none [default: none]
-  --view FILE       Read the service from a director's live state instead:
-                    FILE is /sys/kernel/debug/ip_vs_mh/tables there, or a
-                    saved copy of it (last weights and the order the table
-                    was built in included; summary also checks the kernel's
-                    digest). compare takes two
-  --service LABEL   The service of a --view, as the view names it
-                    ('TCP 10.0.0.100:80', with 'netns N' when several
-                    namespaces have it); needed when a view holds several.
-                    compare takes one for both views or one per view
-
-lookup options:
-  --client ADDR[:PORT]
-                    A client's source address and port (IPv6 as
-                    [ADDR]:PORT); repeat. The port is hashed only with
-                    mh-port. Weight 0 or overload makes a server unavailable
-
-plan and compare options:
-  --sample N        Random client flows to sample [default: 10000]
-  --seed S          Seed of the sample [default: 1]
-
-plan options (changes are applied in the order given):
-  --add ADDR:PORT[:WEIGHT]      Add a real server at the list head, as IPVS
-                                does [default weight: 1]
-  --remove ADDR:PORT            Remove a real server
-  --reweight ADDR:PORT:WEIGHT   Set a weight; 0 keeps the last weight (and
-                                so the table), as IPVS does
-
-Other options:
-  -h, --help        Print this help
-  -V, --version     Print the version
-
-Exit status: 0 on success, 2 on a usage or input error (one line on stderr).
-";
 
 /// What the command line asks for.
 #[derive(Clone, Debug)]
 pub enum Invocation {
-    /// Print this text.
-    Help(String),
-    /// Print the version.
-    Version,
+    /// Print this text (help, or the version).
+    Text(String),
     /// `summary`, with the digest the kernel reported when the service
     /// came from a `--view`.
-    Summary(Service, Option<u64>),
+    Summary(Service, Option<u64>, Format),
     /// `lookup` with its clients.
-    Lookup(Service, Vec<Client>),
+    Lookup(Service, Vec<Client>, Format),
     /// `plan` with its changes.
     Plan(Service, Plan),
     /// `compare` of two directors' services.
-    Compare(Box<[Director; 2]>, Sampling),
+    Compare(Box<[Director; 2]>, Sampling, Format),
+    /// `view`: every service of a director's view.
+    View(View, Format),
+    /// `metrics` of a director's view.
+    Metrics(View),
+}
+
+/// How a report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// JSON (the schema: README.md).
+    Json,
+}
+
+impl From<&cli::Output> for Format {
+    fn from(o: &cli::Output) -> Self {
+        if o.json {
+            Format::Json
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// A director's whole view: the file, and its services that have a table.
+#[derive(Clone, Debug)]
+pub struct View {
+    /// The view file.
+    pub file: String,
+    /// Its services, in the view's order.
+    pub services: Vec<ViewService>,
 }
 
 /// One side of a `compare`: a service read from a director's view.
@@ -154,194 +113,33 @@ pub struct Plan {
     pub sampling: Sampling,
 }
 
-/// The subcommands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Command {
-    Summary,
-    Lookup,
-    Plan,
-    Compare,
-}
-
 fn err<T>(msg: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError(msg.into()))
 }
 
+/// The commands, as the errors list them.
+const COMMANDS: &str = "summary, lookup, plan, compare, view or metrics";
+
 /// Parses the arguments (without the program name).
 pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
-    let Some(first) = argv.first() else {
-        return err("missing command: summary, lookup, plan or compare (mh-tool --help for help)");
+    let args = std::iter::once("mh-tool").chain(argv.iter().map(String::as_str));
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_outcome(&e, argv),
     };
-    let cmd = match first.as_str() {
-        "-h" | "--help" | "help" => return Ok(Invocation::Help(HELP.to_string())),
-        "-V" | "--version" => return Ok(Invocation::Version),
-        "summary" => Command::Summary,
-        "lookup" => Command::Lookup,
-        "plan" => Command::Plan,
-        "compare" => Command::Compare,
-        s if s.starts_with('-') => {
-            return err(format!(
-                "unknown option '{s}' before the command (mh-tool --help for help)"
-            ))
+    let parsed = Cli::from_arg_matches(&matches).map_err(|e| one_line(&e, argv))?;
+    let sub = |name: &str| matches.subcommand_matches(name);
+    match parsed.command {
+        cli::Command::Summary { service, output } => {
+            let (svc, digest) = service_of(&service)?;
+            Ok(Invocation::Summary(svc, digest, Format::from(&output)))
         }
-        s => {
-            return err(format!(
-                "unknown command '{s}' (expected summary, lookup, plan or compare)"
-            ))
-        }
-    };
-
-    let mut cli = ServiceSpec::default();
-    let mut file: Option<String> = None;
-    let mut clients: Vec<String> = Vec::new();
-    let mut changes: Vec<(String, Change)> = Vec::new();
-    let mut sample: Option<u32> = None;
-    let mut seed: Option<u64> = None;
-    let mut views: Vec<String> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-
-    let mut rest = argv[1..].iter();
-    while let Some(arg) = rest.next() {
-        if arg == "-h" || arg == "--help" {
-            return Ok(Invocation::Help(HELP.to_string()));
-        }
-        if arg == "-V" || arg == "--version" {
-            return Ok(Invocation::Version);
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let known = match name {
-            "--index" | "--af" | "--flags" | "--dest" | "--file" => cmd != Command::Compare,
-            "--view" | "--service" => true,
-            "--client" => cmd == Command::Lookup,
-            "--add" | "--remove" | "--reweight" => cmd == Command::Plan,
-            "--sample" | "--seed" => matches!(cmd, Command::Plan | Command::Compare),
-            _ => false,
-        };
-        if !known {
-            let what = if name.starts_with('-') {
-                "unknown option"
-            } else {
-                "unexpected argument"
-            };
-            return err(format!(
-                "{what} '{arg}' for {} (mh-tool --help for help)",
-                cmd_name(cmd)
-            ));
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => match rest.next() {
-                Some(v) => v.clone(),
-                None => return err(format!("option {name} needs a value")),
-            },
-        };
-        let at = format!("{name} {value}");
-        let bad = |msg: String| UsageError(format!("{at}: {msg}"));
-        match name {
-            "--index" => set_once(&mut cli.size, parse_index(&value).map_err(bad)?, name)?,
-            "--af" => set_once(&mut cli.family, parse_family(&value).map_err(bad)?, name)?,
-            "--flags" => set_once(
-                &mut cli.flags,
-                Flags::parse(&value).map_err(|e| bad(e.to_string()))?,
-                name,
-            )?,
-            "--dest" => {
-                let d = parse_dest(&value).map_err(bad)?;
-                cli.push_dest(d, &at)?;
-            }
-            "--file" => set_once(&mut file, value, name)?,
-            "--view" => views.push(value),
-            "--service" => labels.push(value),
-            "--client" => clients.push(value),
-            "--add" => {
-                let (ip, port, w) = parse_addr_port_weight(&value, false).map_err(bad)?;
-                let weight = w.unwrap_or(1);
-                let d = DestSpec {
-                    ip,
-                    port,
-                    weight,
-                    last_weight: weight,
-                    overload: false,
-                };
-                changes.push((at.clone(), Change::Add(d)));
-            }
-            "--remove" => {
-                let (ip, port) = parse_addr_port(&value).map_err(bad)?;
-                changes.push((at.clone(), Change::Remove(ip, port)));
-            }
-            "--reweight" => {
-                let (ip, port, w) = parse_addr_port_weight(&value, true).map_err(bad)?;
-                changes.push((at.clone(), Change::Reweight(ip, port, w.unwrap_or(0))));
-            }
-            "--sample" => {
-                let n = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|&n| n <= MAX_SAMPLE)
-                    .ok_or_else(|| bad(format!("bad sample size (expected 0 to {MAX_SAMPLE})")))?;
-                set_once(&mut sample, n, name)?;
-            }
-            "--seed" => {
-                let s = parse_u64(&value)
-                    .ok_or_else(|| bad("bad seed (expected a 64-bit number)".to_string()))?;
-                set_once(&mut seed, s, name)?;
-            }
-            _ => unreachable!("every known option is handled"),
-        }
-    }
-
-    let sampling = Sampling {
-        sample: sample.unwrap_or(DEFAULT_SAMPLE),
-        seed: seed.unwrap_or(1),
-    };
-    if cmd == Command::Compare {
-        let [a, b] = &views[..] else {
-            return err("compare needs two --view FILE, one per director");
-        };
-        // One --service for both views, or one for each.
-        let (la, lb) = match &labels[..] {
-            [] => (None, None),
-            [l] => (Some(l.as_str()), Some(l.as_str())),
-            [l, m] => (Some(l.as_str()), Some(m.as_str())),
-            _ => return err("compare takes one --service, or one per --view"),
-        };
-        let a = read_view(a, la)?;
-        let b = read_view(b, lb)?;
-        return Ok(Invocation::Compare(Box::new([a, b]), sampling));
-    }
-    let label = match &labels[..] {
-        [] => None,
-        [l] => Some(l.as_str()),
-        _ => return err("option --service given twice"),
-    };
-    let (svc, kernel_digest) = match &views[..] {
-        [] => {
-            if label.is_some() {
-                return err("--service picks a service of a --view");
-            }
-            (service_of(cli, file)?, None)
-        }
-        [view] => {
-            if file.is_some() || cli != ServiceSpec::default() {
-                return err("--view gives the whole service: no --dest, --file, --index, --af or --flags with it");
-            }
-            let d = read_view(view, label)?;
-            (d.view.service, Some(d.view.digest))
-        }
-        _ => {
-            return err(format!(
-                "{} takes one --view (compare takes two)",
-                cmd_name(cmd)
-            ))
-        }
-    };
-
-    match cmd {
-        Command::Summary => Ok(Invocation::Summary(svc, kernel_digest)),
-        Command::Lookup => {
+        cli::Command::Lookup {
+            service,
+            clients,
+            output,
+        } => {
+            let (svc, _) = service_of(&service)?;
             if clients.is_empty() {
                 return err("lookup needs at least one --client ADDR[:PORT]");
             }
@@ -349,21 +147,222 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
                 .iter()
                 .map(|c| parse_client(c, &svc))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Invocation::Lookup(svc, clients))
+            Ok(Invocation::Lookup(svc, clients, Format::from(&output)))
         }
-        Command::Plan => {
+        cli::Command::Plan {
+            service,
+            changes: _,
+            sampling,
+        } => {
+            let (svc, _) = service_of(&service)?;
+            let changes = sub("plan").map_or_else(|| Ok(Vec::new()), changes_in_order)?;
             if changes.is_empty() {
                 return err("plan needs at least one --add, --remove or --reweight");
             }
+            let sampling = sampling_of(&sampling)?;
             Ok(Invocation::Plan(svc, Plan { changes, sampling }))
         }
-        Command::Compare => unreachable!("handled above"),
+        cli::Command::Compare {
+            views,
+            services,
+            sampling,
+            output,
+        } => {
+            let [a, b] = &views[..] else {
+                return err("compare needs two --view FILE, one per director");
+            };
+            // One --service for both views, or one for each.
+            let (la, lb) = match &services[..] {
+                [] => (None, None),
+                [l] => (Some(l.as_str()), Some(l.as_str())),
+                [l, m] => (Some(l.as_str()), Some(m.as_str())),
+                _ => return err("compare takes one --service, or one per --view"),
+            };
+            let directors = [read_director(a, la)?, read_director(b, lb)?];
+            let sampling = sampling_of(&sampling)?;
+            Ok(Invocation::Compare(
+                Box::new(directors),
+                sampling,
+                Format::from(&output),
+            ))
+        }
+        cli::Command::View { view, output } => {
+            Ok(Invocation::View(read_view(&view)?, Format::from(&output)))
+        }
+        cli::Command::Metrics { view } => Ok(Invocation::Metrics(read_view(&view)?)),
+    }
+}
+
+/// What clap's error means: help or the version to print, or a usage
+/// error in one line.
+fn clap_outcome(e: &clap::Error, argv: &[String]) -> Result<Invocation, UsageError> {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            Ok(Invocation::Text(e.render().to_string()))
+        }
+        _ => Err(one_line(e, argv)),
+    }
+}
+
+/// A clap error in one line, in the words of this tool's other errors.
+fn one_line(e: &clap::Error, argv: &[String]) -> UsageError {
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    // The option as the user wrote it: "--index <N>" is shown as "--index".
+    let option =
+        || context(ContextKind::InvalidArg).map(|a| a.split(' ').next().unwrap_or("").to_string());
+    let command = argv.iter().find(|a| !a.starts_with('-'));
+    let msg = match (e.kind(), option()) {
+        (ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand, _) => {
+            format!("missing command: {COMMANDS} (mh-tool --help for help)")
+        }
+        (ErrorKind::InvalidSubcommand, _) => format!(
+            "unknown command '{}' (expected {COMMANDS})",
+            context(ContextKind::InvalidSubcommand).unwrap_or_default()
+        ),
+        (ErrorKind::UnknownArgument, Some(arg)) => {
+            let what = if arg.starts_with('-') {
+                "unknown option"
+            } else {
+                "unexpected argument"
+            };
+            // Where the argument is (as `--name` or `--name=VALUE`).
+            let at = argv.iter().position(|a| {
+                *a == arg
+                    || a.strip_prefix(arg.as_str())
+                        .is_some_and(|r| r.starts_with('='))
+            });
+            match command {
+                Some(cmd) if argv.iter().position(|a| a == cmd) < at => {
+                    format!("{what} '{arg}' for {cmd} (mh-tool {cmd} --help for help)")
+                }
+                _ => format!("{what} '{arg}' before the command (mh-tool --help for help)"),
+            }
+        }
+        (ErrorKind::ArgumentConflict, Some(arg)) => format!("option {arg} given twice"),
+        (ErrorKind::InvalidValue | ErrorKind::NoEquals, Some(arg)) => {
+            format!("option {arg} needs a value")
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad command line");
+            format!(
+                "{} (mh-tool --help for help)",
+                first.strip_prefix("error: ").unwrap_or(first)
+            )
+        }
+    };
+    UsageError(msg)
+}
+
+/// `plan`'s `--add`, `--remove` and `--reweight`, checked, in the order
+/// given across the three.
+fn changes_in_order(m: &ArgMatches) -> Result<Vec<(String, Change)>, UsageError> {
+    let mut given: Vec<(usize, &str, &String)> = Vec::new();
+    for name in ["add", "remove", "reweight"] {
+        if let (Some(values), Some(at)) = (m.get_many::<String>(name), m.indices_of(name)) {
+            given.extend(at.zip(values).map(|(i, v)| (i, name, v)));
+        }
+    }
+    given.sort_by_key(|&(i, _, _)| i);
+    given
+        .into_iter()
+        .map(|(_, name, value)| {
+            let at = format!("--{name} {value}");
+            let bad = |msg: String| UsageError(format!("{at}: {msg}"));
+            let change = match name {
+                "add" => {
+                    let (ip, port, w) = parse_addr_port_weight(value, false).map_err(bad)?;
+                    let weight = w.unwrap_or(1);
+                    Change::Add(DestSpec {
+                        ip,
+                        port,
+                        weight,
+                        last_weight: weight,
+                        overload: false,
+                    })
+                }
+                "remove" => {
+                    let (ip, port) = parse_addr_port(value).map_err(bad)?;
+                    Change::Remove(ip, port)
+                }
+                _ => {
+                    let (ip, port, w) = parse_addr_port_weight(value, true).map_err(bad)?;
+                    Change::Reweight(ip, port, w.unwrap_or(0))
+                }
+            };
+            Ok((at, change))
+        })
+        .collect()
+}
+
+/// `--sample` and `--seed`, checked.
+fn sampling_of(s: &cli::SamplingArgs) -> Result<Sampling, UsageError> {
+    let sample = match &s.sample {
+        None => DEFAULT_SAMPLE,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n <= MAX_SAMPLE)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--sample {v}: bad sample size (expected 0 to {MAX_SAMPLE})"
+                ))
+            })?,
+    };
+    let seed = match &s.seed {
+        None => 1,
+        Some(v) => parse_u64(v).ok_or_else(|| {
+            UsageError(format!("--seed {v}: bad seed (expected a 64-bit number)"))
+        })?,
+    };
+    Ok(Sampling { sample, seed })
+}
+
+/// The service the options describe, with the kernel's digest when it
+/// came from a `--view`.
+fn service_of(a: &cli::ServiceArgs) -> Result<(Service, Option<u64>), UsageError> {
+    let mut spec = ServiceSpec::default();
+    let at = |name: &str, value: &str| format!("--{name} {value}");
+    if let Some(v) = &a.index {
+        spec.size =
+            Some(parse_index(v).map_err(|e| UsageError(format!("{}: {e}", at("index", v))))?);
+    }
+    if let Some(v) = &a.family {
+        spec.family =
+            Some(parse_family(v).map_err(|e| UsageError(format!("{}: {e}", at("af", v))))?);
+    }
+    if let Some(v) = &a.flags {
+        spec.flags =
+            Some(Flags::parse(v).map_err(|e| UsageError(format!("{}: {e}", at("flags", v))))?);
+    }
+    for v in &a.dests {
+        let at = at("dest", v);
+        let d = parse_dest(v).map_err(|e| UsageError(format!("{at}: {e}")))?;
+        spec.push_dest(d, &at)?;
+    }
+    match &a.view {
+        None => {
+            if a.service.is_some() {
+                return err("--service picks a service of a --view");
+            }
+            Ok((spec_service(spec, a.file.as_deref())?, None))
+        }
+        Some(view) => {
+            if a.file.is_some() || spec != ServiceSpec::default() {
+                return err("--view gives the whole service: no --dest, --file, --index, --af or --flags with it");
+            }
+            let d = read_director(view, a.service.as_deref())?;
+            Ok((d.view.service, Some(d.view.digest)))
+        }
     }
 }
 
 /// The service of `--dest`s or a `--file` (whose lines the command line's
 /// options override).
-fn service_of(cli: ServiceSpec, file: Option<String>) -> Result<Service, UsageError> {
+fn spec_service(cli: ServiceSpec, file: Option<&str>) -> Result<Service, UsageError> {
     let context = match &file {
         Some(path) => format!("--file {path}: "),
         None => "--dest: ".to_string(),
@@ -373,49 +372,36 @@ fn service_of(cli: ServiceSpec, file: Option<String>) -> Result<Service, UsageEr
             if !cli.dests.is_empty() {
                 return err("--dest and --file cannot be combined");
             }
-            let text = std::fs::read_to_string(&path)
+            let text = std::fs::read_to_string(path)
                 .map_err(|e| UsageError(format!("--file {path}: cannot read: {e}")))?;
-            cli.or(parse_file(&path, &text)?)
+            cli.or(parse_file(path, &text)?)
         }
         None => cli,
     };
     spec.finish(&context)
 }
 
-/// The service `label` (or the only one) of the view in `file`.
-fn read_view(file: &str, label: Option<&str>) -> Result<Director, UsageError> {
+/// The services of the view in `file`.
+fn read_view(file: &str) -> Result<View, UsageError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| UsageError(format!("--view {file}: cannot read: {e}")))?;
-    let services = parse_view(file, &text)?;
-    let view = select(file, &services, label)?.clone();
-    Ok(Director {
+    Ok(View {
         file: file.to_string(),
-        view,
+        services: parse_view(file, &text)?,
     })
+}
+
+/// The service `label` (or the only one) of the view in `file`.
+fn read_director(file: &str, label: Option<&str>) -> Result<Director, UsageError> {
+    let v = read_view(file)?;
+    let view = select(file, &v.services, label)?.clone();
+    Ok(Director { file: v.file, view })
 }
 
 /// Default number of sampled flows of `plan`.
 pub const DEFAULT_SAMPLE: u32 = 10_000;
 /// Largest `--sample`.
 pub const MAX_SAMPLE: u32 = 10_000_000;
-
-fn cmd_name(cmd: Command) -> &'static str {
-    match cmd {
-        Command::Summary => "summary",
-        Command::Lookup => "lookup",
-        Command::Plan => "plan",
-        Command::Compare => "compare",
-    }
-}
-
-/// Sets an option that may be given once.
-fn set_once<T>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), UsageError> {
-    if slot.is_some() {
-        return err(format!("option {name} given twice"));
-    }
-    *slot = Some(value);
-    Ok(())
-}
 
 /// A decimal or `0x` hexadecimal `u64`.
 fn parse_u64(s: &str) -> Option<u64> {

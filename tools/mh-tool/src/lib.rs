@@ -5,11 +5,12 @@
 //!
 //! [`maglev`] is the module's own hashing core (`src/maglev/` of the
 //! repository), included by path, not copied, so the tool computes exactly
-//! the tables, lookups and digests the kernel does. [`args`] parses the
-//! command line, [`service`] reads destinations and builds tables, and
-//! [`view`] reads a director's live state (the
-//! module's debugfs view), and [`commands`] prints the four reports. [`run`] ties them together; the
-//! binary only prints its result.
+//! the tables, lookups and digests the kernel does. [`cli`] declares the
+//! command line and [`args`] checks it; [`service`] reads destinations and
+//! builds tables; [`view`] reads a director's live state (the module's
+//! debugfs view); [`commands`] finds each report ([`report`]) and prints it
+//! as text or JSON, and [`metrics`] prints a view for Prometheus. [`run`]
+//! ties them together; the binary only prints its result.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms)]
@@ -21,7 +22,10 @@ extern crate alloc;
 pub mod maglev;
 
 pub mod args;
+pub mod cli;
 pub mod commands;
+pub mod metrics;
+pub mod report;
 pub mod service;
 pub mod view;
 
@@ -44,11 +48,14 @@ impl std::error::Error for UsageError {}
 /// what it prints on standard output.
 pub fn run(argv: &[String]) -> Result<String, UsageError> {
     match args::parse(argv)? {
-        args::Invocation::Help(text) => Ok(text),
-        args::Invocation::Version => Ok(format!("mh-tool {}\n", env!("CARGO_PKG_VERSION"))),
-        args::Invocation::Summary(svc, digest) => commands::summary(&svc, digest),
-        args::Invocation::Lookup(svc, clients) => commands::lookup(&svc, &clients),
+        args::Invocation::Text(text) => Ok(text),
+        args::Invocation::Summary(svc, digest, format) => commands::summary(&svc, digest, format),
+        args::Invocation::Lookup(svc, clients, format) => commands::lookup(&svc, &clients, format),
         args::Invocation::Plan(svc, plan) => commands::plan(&svc, &plan),
-        args::Invocation::Compare(directors, sampling) => commands::compare(&directors, sampling),
+        args::Invocation::Compare(directors, sampling, format) => {
+            commands::compare(&directors, sampling, format)
+        }
+        args::Invocation::View(view, format) => commands::view(&view, format),
+        args::Invocation::Metrics(view) => Ok(metrics::exposition(&commands::view_report(&view)?)),
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::args::parse_addr_port;
 use crate::maglev::{Family, Flags};
+use crate::report::BuildStats;
 use crate::service::{parse_index, parse_weight, DestSpec, Service};
 use crate::UsageError;
 
@@ -30,6 +31,8 @@ pub struct ViewService {
     /// The order as the view describes it (`list`, `canonical (flag-3)`,
     /// ...).
     pub order: String,
+    /// The kernel's build counters (none in views older than them).
+    pub builds: Option<BuildStats>,
 }
 
 /// The services of a view that have a table, in the view's order.
@@ -145,6 +148,7 @@ struct Partial {
     no_table: bool,
     index: Option<u32>,
     order: Option<String>,
+    builds: Option<BuildStats>,
     digest: Option<u64>,
     dests: Vec<DestSpec>,
 }
@@ -158,6 +162,7 @@ impl Partial {
             no_table: false,
             index: None,
             order: None,
+            builds: None,
             digest: None,
             dests: Vec::new(),
         }
@@ -176,6 +181,7 @@ impl Partial {
             .map(|(_, r)| r.split(", rebuilds").next().unwrap_or(r))
             .ok_or_else(|| format!("table line without 'order:': '{rest}'"))?;
         self.order = Some(order.to_string());
+        self.builds = build_stats(rest)?;
         Ok(())
     }
 
@@ -229,6 +235,37 @@ impl Partial {
             },
             digest,
             order,
+            builds: self.builds,
         }))
+    }
+}
+
+/// `rebuilds: N, kept: K, last build: T us` of a table line, if there (a
+/// view shows all three or none).
+fn build_stats(line: &str) -> Result<Option<BuildStats>, String> {
+    let field = |name: &str| {
+        line.split(", ")
+            .find_map(|f| f.strip_prefix(name))
+            .map(|v| {
+                v.trim_end_matches(" us")
+                    .parse::<u64>()
+                    .map_err(|_| format!("bad {}'{v}'", name))
+            })
+            .transpose()
+    };
+    match (
+        field("rebuilds: ")?,
+        field("kept: ")?,
+        field("last build: ")?,
+    ) {
+        (Some(builds), Some(kept), Some(last_build_us)) => Ok(Some(BuildStats {
+            builds,
+            kept,
+            last_build_us,
+        })),
+        (None, None, None) => Ok(None),
+        _ => Err(format!(
+            "table line with some of rebuilds, kept and last build, not all: '{line}'"
+        )),
     }
 }

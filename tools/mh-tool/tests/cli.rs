@@ -111,37 +111,58 @@ fn core_digest(index: u32, family: Family, dests: &[(IpAddr, u16, i32)]) -> u64 
 
 #[test]
 fn help_and_version() {
-    for args in [
-        &["--help"][..],
-        &["-h"],
-        &["help"],
-        &["summary", "--help"],
-        &["plan", "--dest", "10.0.0.1:80", "-h"],
-    ] {
+    // The tool's help lists the commands; each command's help its options.
+    for args in [&["--help"][..], &["-h"], &["help"]] {
         let out = ok(args);
-        assert!(out.starts_with("mh-tool: "), "{out}");
-        assert!(
-            out.contains("\nUsage: mh-tool <COMMAND> [OPTIONS]\n"),
-            "{out}"
-        );
+        assert!(out.starts_with("IPVS Maglev (mh) tables offline"), "{out}");
+        assert!(out.contains("\nUsage: mh-tool <COMMAND>\n"), "{out}");
         for word in [
             "summary",
             "lookup",
             "plan",
-            "--dest",
-            "--file",
-            "--index",
-            "--af",
-            "--flags",
-            "--client",
-            "--add",
-            "--remove",
-            "--reweight",
-            "--sample",
-            "--seed",
+            "compare",
+            "view",
+            "metrics",
             "--version",
+            "Exit status",
         ] {
-            assert!(out.contains(word), "help lacks {word}");
+            assert!(out.contains(word), "help lacks {word}:\n{out}");
+        }
+    }
+    let options: [(&[&str], &[&str]); 6] = [
+        (
+            &["summary", "--help"],
+            &[
+                "--dest",
+                "--file",
+                "--index",
+                "--af",
+                "--flags",
+                "--view",
+                "--service",
+                "--json",
+            ],
+        ),
+        (&["help", "lookup"], &["--client", "--dest", "--json"]),
+        (
+            &["plan", "--dest", "10.0.0.1:80", "-h"],
+            &["--add", "--remove", "--reweight", "--sample", "--seed"],
+        ),
+        (
+            &["compare", "--help"],
+            &["--view", "--service", "--sample", "--json"],
+        ),
+        (
+            &["view", "--help"],
+            &["--view", "--json", "/sys/kernel/debug/ip_vs_mh/tables"],
+        ),
+        (&["metrics", "--help"], &["--view", "Prometheus"]),
+    ];
+    for (args, words) in options {
+        let out = ok(args);
+        assert!(out.contains("Usage: mh-tool "), "{args:?}: {out}");
+        for word in words {
+            assert!(out.contains(word), "{args:?}: help lacks {word}:\n{out}");
         }
     }
     for args in [["--version"], ["-V"]] {
@@ -268,6 +289,10 @@ fn every_input_error_is_one_line_and_exit_2() {
         ),
         (
             strings(&["summary", "--bogus", "1"]),
+            "unknown option '--bogus' for summary",
+        ),
+        (
+            strings(&["summary", "--bogus=1"]),
             "unknown option '--bogus' for summary",
         ),
         (
@@ -1010,4 +1035,289 @@ fn compare_tells_equal_directors_and_what_differs() {
         row.split_whitespace().collect::<Vec<_>>(),
         ["10.0.1.2:80", "3", "3", "1", "3"]
     );
+}
+
+/// `args` with `--json`, parsed.
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut args = strings(args);
+    args.push("--json".to_string());
+    let out = ok(&args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{out}"))
+}
+
+#[test]
+fn json_says_what_the_text_says() {
+    let service = [
+        "--index",
+        "8",
+        "--flags",
+        "mh-port,mh-fallback",
+        "--dest",
+        "10.0.1.5:8080:1",
+        "--dest",
+        "10.0.1.4:8080:0:3",
+        "--dest",
+        "[fd00::1]:8080:2",
+    ];
+    let mut args = vec!["summary"];
+    args.extend(&service[..8]);
+    let text = ok(&args);
+    let j = json(&args);
+    assert_eq!(j["digest"], format!("{:#018x}", digest(&text)));
+    assert_eq!(j["table"]["slots"], 251);
+    assert_eq!(j["table"]["index"], 8);
+    assert_eq!(j["table"]["family"], "inet");
+    assert_eq!(
+        j["table"]["flags"],
+        serde_json::json!(["mh-fallback", "mh-port"])
+    );
+    assert_eq!(j["table"]["order"], "list");
+    assert!(j["view_digest"].is_null());
+    let d = j["destinations"].as_array().expect("destinations");
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[1]["address"], "10.0.1.4");
+    assert_eq!(d[1]["port"], 8080);
+    assert_eq!(d[1]["weight"], 0);
+    assert_eq!(d[1]["last_weight"], 3);
+    assert_eq!(d[1]["available"], false);
+    assert_eq!(d[1]["unavailable_because"], "weight 0");
+    let slots: u64 = d.iter().map(|x| x["slots"].as_u64().expect("slots")).sum();
+    assert_eq!(slots, 251);
+    let share: f64 = d.iter().map(|x| x["share"].as_f64().expect("share")).sum();
+    assert!((share - 1.0).abs() < 1e-9, "{share}");
+
+    // lookup: the same server as the text report, for every client.
+    let mut args = vec!["lookup"];
+    args.extend(&service[..8]);
+    let clients = ["192.0.2.1:40000", "192.0.2.2:40001", "198.51.100.7:5"];
+    for c in clients {
+        args.extend(["--client", c]);
+    }
+    let text = ok(&args);
+    let j = json(&args);
+    assert_eq!(j["ports_hashed"], true);
+    let rows = j["clients"].as_array().expect("clients");
+    assert_eq!(rows.len(), clients.len());
+    for (row, c) in rows.iter().zip(clients) {
+        assert_eq!(row["client"], c);
+        let server = row["server"].as_str().unwrap_or("none");
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(c) && l.contains(server)),
+            "{c} -> {server} not in:\n{text}"
+        );
+    }
+
+    // An error under --json is the same one line on stderr, no JSON.
+    let r = run(&["summary", "--index", "7", "--json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.out.is_empty(), "{}", r.out);
+    assert!(
+        r.err.contains("--index 7: table index 7 out of range"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn compare_json_names_the_differences() {
+    let a = view_text(
+        "TCP 10.0.0.100:80",
+        "none",
+        8,
+        "list",
+        &[("10.0.1.2:80", 1, 1), ("10.0.1.1:80", 1, 1)],
+    );
+    let b = view_text(
+        "TCP 10.0.0.100:80",
+        "none",
+        8,
+        "list",
+        &[("10.0.1.2:80", 1, 2), ("10.0.1.1:80", 1, 1)],
+    );
+    let (fa, fb) = (
+        write_view("cmp-a.tables", &a),
+        write_view("cmp-b.tables", &b),
+    );
+    let same = json(&["compare", "--view", &fa, "--view", &fa]);
+    assert_eq!(same["equal_digests"], true);
+    assert_eq!(same["differences"], serde_json::json!([]));
+    assert!(same["flows"].is_null());
+    let j = json(&["compare", "--view", &fa, "--view", &fb, "--sample", "2000"]);
+    assert_eq!(j["equal_digests"], false);
+    assert_eq!(j["same_family_and_size"], true);
+    assert_eq!(j["directors"][0]["digest_as_computed"], true);
+    assert_eq!(j["directors"][1]["digest_as_computed"], true);
+    assert_eq!(
+        j["differences"],
+        serde_json::json!([{
+            "server": "10.0.1.2:80",
+            "position_a": 1,
+            "position_b": 1,
+            "last_weight_a": 1,
+            "last_weight_b": 2
+        }])
+    );
+    let moved = j["slots_differing"].as_u64().expect("slots_differing");
+    assert!(moved > 0 && moved < 251, "{moved}");
+    assert_eq!(j["flows"]["sampled"], 2000);
+    let changed = j["flows"]["changed"].as_u64().expect("changed");
+    assert!(changed > 0 && changed < 2000, "{changed}");
+    // The text report says the same numbers.
+    let text = ok(&["compare", "--view", &fa, "--view", &fb, "--sample", "2000"]);
+    assert!(
+        text.contains(&format!("slots differing: {moved} of 251")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("flows differing: {changed} of 2000")),
+        "{text}"
+    );
+}
+
+/// A view of two services in two namespaces, one of them without a table,
+/// and one with a forged digest.
+fn two_service_view() -> String {
+    let one = view_text(
+        "TCP 10.0.0.100:80",
+        "mh-port",
+        8,
+        "list",
+        &[("10.0.1.2:80", 1, 1), ("10.0.1.1:80", 0, 3)],
+    );
+    let two = view_text(
+        "UDP [fd00::100]:53",
+        "none",
+        9,
+        "canonical (flag-3)",
+        &[("[fd00:1::1]:53", 2, 2)],
+    )
+    .replace(
+        "netns 4026531840 scheduler mh",
+        "netns 4026532001 scheduler mh-9",
+    );
+    let forged = one
+        .replace("10.0.0.100:80", "10.0.0.101:80")
+        .replace("last-weight 3", "last-weight 4");
+    write_view(
+        "two.tables",
+        &format!("{one}service TCP 10.0.0.100:81 netns 4026531840 scheduler mh flags none\n  no table\n{two}{forged}"),
+    )
+}
+
+#[test]
+fn view_lists_every_service_with_its_counters() {
+    let file = two_service_view();
+    let j = json(&["view", "--view", &file]);
+    assert_eq!(j["file"], file.as_str());
+    let s = j["services"].as_array().expect("services");
+    assert_eq!(s.len(), 3, "the service without a table is left out: {j}");
+    assert_eq!(s[0]["service"], "TCP 10.0.0.100:80");
+    assert_eq!(s[0]["netns"], "4026531840");
+    assert_eq!(s[0]["scheduler"], "mh");
+    assert_eq!(s[0]["digest_as_computed"], true);
+    assert_eq!(
+        s[0]["builds"],
+        serde_json::json!({"builds": 3, "kept": 1, "last_build_us": 17})
+    );
+    assert_eq!(s[0]["destinations"][1]["last_weight"], 3);
+    assert_eq!(s[1]["service"], "UDP [fd00::100]:53");
+    assert_eq!(s[1]["netns"], "4026532001");
+    assert_eq!(s[1]["scheduler"], "mh-9");
+    assert_eq!(s[1]["table"]["slots"], 509);
+    assert_eq!(s[1]["table"]["family"], "inet6");
+    assert_eq!(s[1]["table"]["order"], "canonical");
+    assert_eq!(s[1]["digest_as_computed"], true);
+    assert_eq!(s[2]["digest_as_computed"], false);
+    let text = ok(&["view", "--view", &file]);
+    assert!(text.contains("3 services with a table"), "{text}");
+    assert!(
+        text.contains("service UDP [fd00::100]:53 netns 4026532001 (mh-9)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("builds: 3, kept: 1, last build: 17 us"),
+        "{text}"
+    );
+    assert_eq!(text.matches("(as computed here)").count(), 2, "{text}");
+    assert_eq!(text.matches("(NOT as computed here)").count(), 1, "{text}");
+    // The debugfs file is the default; a missing one is one line.
+    let r = run(&["view", "--view", "/nonexistent/tables"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.err.contains("--view /nonexistent/tables: cannot read"),
+        "{}",
+        r.err
+    );
+    // Counters given only in part are refused.
+    let partial = write_view(
+        "partial.tables",
+        &std::fs::read_to_string(&file)
+            .expect("view")
+            .replacen(", kept: 1", "", 1),
+    );
+    let r = run(&["view", "--view", &partial]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.err.contains("some of rebuilds, kept and last build"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn metrics_expose_every_service() {
+    let file = two_service_view();
+    let out = ok(&["metrics", "--view", &file]);
+    // Every family is declared once, before its samples.
+    let mut declared = Vec::new();
+    for l in out.lines() {
+        if let Some(rest) = l.strip_prefix("# TYPE ") {
+            declared.push(rest.split(' ').next().expect("name").to_string());
+        } else if !l.starts_with("# HELP ") {
+            let name = l.split('{').next().expect("name");
+            assert_eq!(declared.last().map(String::as_str), Some(name), "{l}");
+        }
+    }
+    for family in [
+        "ip_vs_mh_table_info",
+        "ip_vs_mh_table_digest_as_computed",
+        "ip_vs_mh_table_slots",
+        "ip_vs_mh_table_builds_total",
+        "ip_vs_mh_table_kept_total",
+        "ip_vs_mh_dest_slots",
+        "ip_vs_mh_dest_share",
+    ] {
+        assert!(
+            declared.iter().any(|d| d == family),
+            "{family} missing:\n{out}"
+        );
+    }
+    let j = json(&["view", "--view", &file]);
+    let digest = j["services"][0]["digest"].as_str().expect("digest");
+    assert!(
+        out.contains(&format!(
+            "ip_vs_mh_table_info{{service=\"TCP 10.0.0.100:80\",netns=\"4026531840\",digest=\"{digest}\",scheduler=\"mh\",flags=\"mh-port\",order=\"list\"}} 1\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "ip_vs_mh_table_slots{service=\"UDP [fd00::100]:53\",netns=\"4026532001\"} 509\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "ip_vs_mh_table_builds_total{service=\"TCP 10.0.0.100:80\",netns=\"4026531840\"} 3\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("ip_vs_mh_table_digest_as_computed{service=\"TCP 10.0.0.101:80\",netns=\"4026531840\"} 0\n"), "{out}");
+    let slots = j["services"][1]["destinations"][0]["slots"]
+        .as_u64()
+        .expect("slots");
+    assert_eq!(slots, 509);
+    assert!(out.contains("ip_vs_mh_dest_slots{service=\"UDP [fd00::100]:53\",netns=\"4026532001\",server=\"[fd00:1::1]:53\"} 509\n"), "{out}");
+    assert!(out.contains("ip_vs_mh_dest_share{service=\"UDP [fd00::100]:53\",netns=\"4026532001\",server=\"[fd00:1::1]:53\"} 1\n"), "{out}");
 }
