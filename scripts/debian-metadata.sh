@@ -52,6 +52,23 @@ check_tool bindgen "$(config_text BINDGEN_VERSION_TEXT)" "$("$BINDGEN" --version
 	"install that bindgen (Debian trixie: apt install bindgen)"
 check_tool "$cc" "$(config_text CC_VERSION_TEXT)" "$("$cc" --version 2>/dev/null | head -n 1)" \
 	"install that compiler (Debian trixie: apt install ${cc#"$cross"})"
+# What kbuild needs to configure and prepare a tree (Debian: the kernel's
+# Build-Depends that `make prepare` uses), each checked with one line.
+need() {
+	command -v "$1" >/dev/null ||
+		die "$1 is missing, which rebuilding the kernel's Rust metadata needs: apt install $2"
+}
+need make make
+need flex flex
+need bison bison
+need bc bc
+need perl perl
+need pahole dwarves
+need python3 python3
+[[ -f /usr/include/libelf.h ]] ||
+	die "libelf's headers are missing, which rebuilding the kernel's Rust metadata needs: apt install libelf-dev"
+[[ -f /usr/include/openssl/opensslv.h ]] ||
+	die "OpenSSL's headers are missing, which rebuilding the kernel's Rust metadata needs: apt install libssl-dev"
 sysroot=$("$RUSTC" --print sysroot)
 [[ -f $sysroot/lib/rustlib/src/rust/library/core/src/lib.rs ]] ||
 	die "rustc has no library sources in $sysroot/lib/rustlib/src (apt install rust-src)"
@@ -139,9 +156,15 @@ compare "Rust exports" '^_R' \
 compare "Rust helper exports" '^rust_helper_' \
 	"$source is not the source of the same upload as the headers"
 
-# The overlay: what an out-of-tree Rust module build reads from KDIR.
+# The overlay: what an out-of-tree Rust module build reads from KDIR. The
+# marker lists what it added (after the key), so that removing the Debian
+# package takes exactly that away again (debian/ip-vs-mh-rs-dkms.postrm).
 mkdir -p "$kdir/rust"
 cp "$out"/build/rust/*.rmeta "$out"/build/rust/*.so "$kdir/rust/"
 cp "$out/build/scripts/target.json" "$kdir/scripts/target.json"
-echo "$key" >"$kdir/rust/.ip-vs-mh-rs-metadata"
+{
+	echo "$key"
+	(cd "$out/build" && ls rust/*.rmeta rust/*.so)
+	echo scripts/target.json
+} >"$kdir/rust/.ip-vs-mh-rs-metadata"
 log "Rust metadata for $release installed into $kdir"

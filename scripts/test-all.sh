@@ -3,9 +3,11 @@
 # the hashing core under std; the module built with the kernel's lints for
 # the debug test kernel (rustc-web 1.96) and for Debian's own kernel
 # (trixie's rustc 1.85.1, against Debian's headers and the Rust metadata
-# rebuilt for them); the operator's install paths in a trixie root; and the
+# rebuilt for them); the operator's install paths in a trixie root; the
+# Debian packages, built, linted, installed and removed with apt; and the
 # end-to-end scenarios in QEMU guests, on the debug kernel (sanitizers) and
-# on Debian's signed stock kernel.
+# on Debian's signed stock kernel (with the module DKMS built from the
+# package).
 source "$(dirname "$0")/common.sh"
 start=$SECONDS
 # This run's own files (what later steps hand to the guests).
@@ -73,12 +75,35 @@ debian_target "$other" other_env
 # It runs fewer exactness configurations (12 of 24, all three sizes): the
 # newest 7.3 upload runs them all.
 other_env+=(TEST_EXACTNESS_CONFIGS=12)
-log "operator install paths on Debian's kernel (make debian-install, signing, dkms, a kernel upgrade) in the trixie root"
+log "the clone-and-make install paths on Debian's kernel (make debian-install, signing) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
-# The upgrade: the newest 7.2 upload's headers beside the 7.3 ones.
-release2=$("$PROJECT_DIR/scripts/debian-upgrade.sh" "$stock" "${DEBIAN_UPGRADE:-7.2.12}")
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
-	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules" "$release2"
+	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules"
+
+# The Debian packages: built with dpkg-buildpackage in a clean trixie
+# system, lintian-clean, then installed, upgraded to a second kernel and
+# removed with apt as an operator does (DEBIAN_UPGRADE: the second kernel's
+# upload, of trixie-backports). The stock guest below runs the module DKMS
+# built there.
+[[ $(awk '{print $2}' "$stock/upload") == trixie-backports ]] ||
+	die "the package test installs trixie-backports kernels with apt: DEBIAN_KERNEL must be one (it is $(cat "$stock/upload"))"
+log "the Debian packages: dpkg-buildpackage and lintian, then apt install, a kernel upgrade, apt remove"
+debs=$("$PROJECT_DIR/scripts/debian-package.sh")
+operator_root=$("$PROJECT_DIR/scripts/package-root.sh" operator)
+installed=$CACHE_DIR/package/installed
+mkdir -p "$installed"
+rm -f "$installed/ip_vs_mh.ko"
+# The test seeds the operator system's metadata cache with its last run's
+# (an operator rebuilds it once per upload); a first run starts from the
+# trixie root's, which built 7.3.4's above with the same inputs.
+[[ -d $installed/metadata-cache || ! -d $stock/root/var/cache/ip-vs-mh-rs ]] ||
+	cp -a "$stock/root/var/cache/ip-vs-mh-rs" "$installed/metadata-cache"
+"$PROJECT_DIR/scripts/in-root.sh" "$operator_root" --bind "$PROJECT_DIR" --bind "$debs" --bind "$installed" -- \
+	"$PROJECT_DIR/tests/debian/package.sh" "$PROJECT_DIR" "$debs" "$release" "${DEBIAN_UPGRADE:-7.2.12}" "$installed" ||
+	die "the Debian package test failed (its FAIL lines are above)"
+[[ -f $installed/ip_vs_mh.ko ]] || die "the package test left no DKMS-built module for the guest"
+stock_env[0]=IPVS_MH_KO=$installed/ip_vs_mh.ko
+log "the stock guest runs the module DKMS built ($(modinfo -F signer "$installed/ip_vs_mh.ko"), $(modinfo -F vermagic "$installed/ip_vs_mh.ko"))"
 
 
 # Guests: a kernel and its vCPUs, the scenarios, their settings; the module

@@ -7,20 +7,17 @@
 #      and installed into updates/, where modprobe prefers it to Debian's C
 #      ip_vs_mh;
 #   2. `make install MODULE_SIGN_KEY=... MODULE_SIGN_CERT=...`: the module
-#      signed with the operator's own key (the MOK of a Secure Boot machine);
-#   3. `dkms add` + `dkms install` with Debian's dkms;
-#   4. a kernel upgrade: with the headers of a second upload (RELEASE2)
-#      installed afterwards, Debian's DKMS hook for new headers builds and
-#      installs the module for it too, the metadata of that upload included;
-#      `dkms remove` then removes it from both kernels.
+#      signed with the operator's own key (the MOK of a Secure Boot machine).
 #
-#   tests/debian/operator-install.sh PROJECT_DIR RELEASE STOCK_MODULES_DIR RELEASE2
+# DKMS, kernel upgrades and removal are the Debian package's, tested with
+# apt in a trixie system (tests/debian/package.sh).
+#
+#   tests/debian/operator-install.sh PROJECT_DIR RELEASE STOCK_MODULES_DIR
 #
 # STOCK_MODULES_DIR holds a copy of Debian's modules for RELEASE (the test
-# installs into copies of it, so modprobe's choice can be checked). The
-# root holds RELEASE2's headers and source (scripts/debian-upgrade.sh).
+# installs into copies of it, so modprobe's choice can be checked).
 set -uo pipefail
-project=$1 release=$2 stock=$3 release2=$4
+project=$1 release=$2 stock=$3
 source "$project/tests/checks.sh"
 
 # An operator's clone of the project (the checkout stays as it is).
@@ -86,57 +83,5 @@ openssl x509 -inform DER -in "$keys/other.der" -out "$keys/other.crt"
 check "the signature verifies against the operator's certificate (openssl cms)" verify "$keys/operator.crt"
 refuse "and not against another certificate" verify "$keys/other.crt"
 refuse "signing twice is refused" "$src/scripts/sign-module.sh" "$keys/operator.pem" "$keys/operator.der" "$ko" "$kdir"
-
-step "dkms (Debian's dkms $(dkms --version | sed 's/^dkms-//'))"
-# As on a machine with linux-modules-$release installed: Debian's modules
-# in /lib/modules/$release (symbolic links to the stock copy), beside the
-# build link of the headers package.
-moddir=/lib/modules/$release
-unstage_modules() {
-	dkms remove ip-vs-mh-rs/0.1.0 --all >/dev/null 2>&1
-	rm -rf /usr/src/ip-vs-mh-rs-0.1.0
-	find "$moddir" -mindepth 1 -maxdepth 1 ! -name build ! -name source -exec rm -rf {} +
-}
-unstage_modules
-cp -as "$stock/." "$moddir/"
-cp -r "$src" /usr/src/ip-vs-mh-rs-0.1.0
-check "dkms add" dkms add ip-vs-mh-rs/0.1.0
-check "dkms install -k $release" dkms install ip-vs-mh-rs/0.1.0 -k "$release"
-status=$(dkms status ip-vs-mh-rs)
-echo "dkms status: $status"
-check "dkms status says installed for $release" grep -q "ip-vs-mh-rs/0.1.0, $release, x86_64: installed" <<<"$status"
-dko=$(find "/lib/modules/$release/updates/dkms" -name 'ip_vs_mh.ko*' | head -n 1)
-echo "installed: ${dko:-nothing}"
-check "the module is installed under updates/dkms" test -n "$dko"
-if [[ -n $dko ]]; then
-	check "its vermagic is the stock kernel's" bash -c "modinfo -F vermagic '$dko' | grep -q '^$release '"
-	check "dkms signed it with its own MOK key (/var/lib/dkms/mok.pub)" bash -c "modinfo -F signer '$dko' | grep -q ."
-fi
-check "modprobe resolves ip_vs_mh to it, not to Debian's C module" \
-	bash -c "modprobe -S $release --show-depends ip_vs_mh | tail -n 1 | grep -q updates/dkms/ip_vs_mh.ko"
-
-step "kernel upgrade: $release2's headers arrive, Debian's DKMS hook builds for it"
-mkdir -p "/lib/modules/$release2"
-hook=/etc/kernel/header_postinst.d/dkms
-check "the hook a linux-headers package runs on install ($hook $release2) succeeds" "$hook" "$release2"
-status=$(dkms status ip-vs-mh-rs)
-echo "dkms status: $status"
-check "dkms status says installed for $release2" grep -q "ip-vs-mh-rs/0.1.0, $release2, x86_64: installed" <<<"$status"
-check "and still for $release" grep -q "ip-vs-mh-rs/0.1.0, $release, x86_64: installed" <<<"$status"
-dko2=$(find "/lib/modules/$release2/updates/dkms" -name 'ip_vs_mh.ko*' 2>/dev/null | head -n 1)
-check "the module for $release2 is under its updates/dkms" test -n "$dko2"
-check "its vermagic is $release2's" bash -c "modinfo -F vermagic '$dko2' | grep -q '^$release2 '"
-# debian-metadata.sh marks headers whose rebuilt metadata matched.
-check "the Rust metadata of $release2 was rebuilt and matched on the way" \
-	test -s "/usr/src/linux-headers-$release2/rust/.ip-vs-mh-rs-metadata"
-
-check "dkms remove" dkms remove ip-vs-mh-rs/0.1.0 --all
-check "then modprobe resolves ip_vs_mh to Debian's C module again" \
-	bash -c "modprobe -S $release --show-depends ip_vs_mh | tail -n 1 | grep -q kernel/net/netfilter/ipvs/ip_vs_mh.ko"
-left=$(find "/lib/modules/$release/updates" "/lib/modules/$release2/updates" -name 'ip_vs_mh.ko*' 2>/dev/null)
-check "no module is left in either kernel's updates/" test -z "$left"
-refuse "and dkms knows the module no more" bash -c "dkms status ip-vs-mh-rs | grep -q ."
-unstage_modules
-rm -rf "/lib/modules/$release2/updates"
 
 finish
