@@ -54,9 +54,12 @@ if [[ -d $saved ]]; then
 fi
 
 step "apt install linux-image-$release and its headers, then ./ip-vs-mh-rs-dkms"
-# As Debian's backports instructions say: -t trixie-backports.
-check "linux-image-$release and linux-headers-$release install (apt -t trixie-backports)" \
-	apt_get install -t trixie-backports "linux-image-$release" "linux-headers-$release"
+# As Debian's backports instructions say: -t trixie-backports. libelf-dev
+# with them (README says so): the headers' kbuild tools bring backports'
+# libelf (through pahole), which trixie's libelf-dev cannot sit beside
+# (seen 2026-12-06: elfutils 0.196 in trixie-backports, 0.192 in trixie).
+check "linux-image-$release, linux-headers-$release and libelf-dev install (apt -t trixie-backports)" \
+	apt_get install -t trixie-backports "linux-image-$release" "linux-headers-$release" libelf-dev
 dkms_deb=$(compgen -G "$debs/ip-vs-mh-rs-dkms_*_all.deb") tool_deb=$(compgen -G "$debs/ip-vs-mh-tool_*.deb")
 [[ -f $dkms_deb && -f $tool_deb ]] || {
 	fail "the packages are in $debs (scripts/debian-package.sh)"
