@@ -22,6 +22,8 @@ declare -A PACKAGES=(
 	[cpio]=/usr/bin/cpio
 	[kmod]=/usr/bin/kmod
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
+	# Debian's arm64 kernels boot under it (-M virt, TCG).
+	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
 	[busybox-static]=/bin/busybox
 	[ipvsadm]=/sbin/ipvsadm
 	[iproute2]=/sbin/ip

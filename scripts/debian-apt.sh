@@ -6,17 +6,21 @@
 #
 #   debian_apt NAME SUITE...   use (and create) the apt state NAME for SUITEs;
 #                              sets APT_DIR and APT_OPTS, refreshes the lists
-#                              at most once a day
+#                              at most once a day; APT_ARCHS (default amd64)
+#                              names its architectures, the first native
 #   debian_version PACKAGE     the newest version of PACKAGE there ("" if none)
 #   debian_download DIR PKG=VERSION...
 #                              the .debs into DIR (kept: a second call is free)
 
 debian_apt() {
-	local name=$1 suite
+	local name=$1 suite arch archs
 	shift
+	read -ra archs <<<"${APT_ARCHS:-amd64}"
 	APT_DIR=$CACHE_DIR/apt/$name
 	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial" "$APT_DIR/etc/preferences.d"
 	{
+		# The architectures change the lists too: a change refreshes them.
+		echo "# architectures: ${archs[*]}"
 		for suite in "$@"; do
 			echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
 		done
@@ -34,13 +38,13 @@ debian_apt() {
 		-o "Dir::State::Lists=$APT_DIR/lists"
 		-o "Dir::Cache=$APT_DIR"
 		-o "Dir::State::status=/dev/null"
-		-o "APT::Architecture=amd64"
-		-o "APT::Architectures::=amd64"
+		-o "APT::Architecture=${archs[0]}"
 		-o "APT::Get::List-Cleanup=0"
 		-o "APT::Sandbox::User=root"
 		-o "Debug::NoLocking=1"
 		-q
 	)
+	for arch in "${archs[@]}"; do APT_OPTS+=(-o "APT::Architectures::=$arch"); done
 	local stamp=$APT_DIR/lists/.updated
 	if [[ ! -e $stamp ]] || [[ -n $(find "$stamp" -mmin +1440) ]]; then
 		log "updating the package lists of $* (own apt config in $APT_DIR)"
@@ -56,12 +60,11 @@ debian_version() {
 }
 
 debian_download() {
-	local dir=$1 spec pkg version missing=()
+	local dir=$1 spec missing=()
 	shift
 	mkdir -p "$dir"
 	for spec in "$@"; do
-		pkg=${spec%%=*} version=${spec#*=}
-		compgen -G "$dir/${pkg}_${version//:/%3a}_*.deb" >/dev/null || missing+=("$spec")
+		[[ -n $(debian_deb "$dir" "$spec") ]] || missing+=("$spec")
 	done
 	((${#missing[@]})) || return 0
 	log "downloading ${missing[*]}"
@@ -69,10 +72,11 @@ debian_download() {
 		die "apt-get download ${missing[*]} failed"
 }
 
-# The .deb of PKG=VERSION in DIR (after debian_download).
+# The .deb of PKG[:ARCH]=VERSION in DIR (after debian_download).
 debian_deb() {
-	local dir=$1 pkg=${2%%=*} version=${2#*=}
-	compgen -G "$dir/${pkg}_${version//:/%3a}_*.deb" | head -n 1
+	local dir=$1 pkg=${2%%=*} version=${2#*=} arch='*'
+	[[ $pkg == *:* ]] && arch=${pkg##*:}
+	compgen -G "$dir/${pkg%:*}_${version//:/%3a}_$arch.deb" | head -n 1
 }
 
 # The kernel uploads of FLAVOUR (amd64, cloud-amd64, ...) in the suites of

@@ -4,8 +4,10 @@
 #
 #   scripts/debian-matrix.sh [DEBIAN_VERSION...]     (default: every upload)
 #
-# For each upload (Debian's amd64 7.x kernels in trixie-backports, forky,
-# sid and experimental): its target (scripts/debian-kernel.sh: packages, a
+# For each upload (Debian's 7.x kernels in trixie-backports, forky, sid and
+# experimental) and each architecture of DEBIAN_ARCHS (default: amd64
+# arm64; arm64 is cross-built here and its guest emulated by
+# qemu-system-aarch64): its target (scripts/debian-kernel.sh: packages, a
 # root of the suite with the toolchain it was built with, the Rust metadata
 # rebuilt), the export match proved again (scripts/debian-metadata.sh: the
 # count of `_R` exports and helpers equal to the upload's Module.symvers),
@@ -20,20 +22,25 @@ source "$(dirname "$0")/common.sh"
 source "$PROJECT_DIR/scripts/debian-apt.sh"
 
 "$PROJECT_DIR/scripts/bootstrap.sh"
-debian_apt kernels "$KERNEL_SUITE" forky sid experimental
-uploads=$(debian_kernel_uploads amd64)
+APT_ARCHS="amd64 arm64" debian_apt kernels "$KERNEL_SUITE" forky sid experimental
+read -ra archs <<<"${DEBIAN_ARCHS:-amd64 arm64}"
+# One line per upload and architecture: VERSION SUITE ABI ARCH.
+uploads=$(for arch in "${archs[@]}"; do debian_kernel_uploads "$arch" | sed "s/\$/ $arch/"; done)
 if (($#)); then
 	wanted=$(printf '%s\n' "$@")
 	uploads=$(awk 'NR == FNR { want[$1]; next } $1 in want' <(echo "$wanted") <(echo "$uploads"))
 	for v in "$@"; do
-		grep -q "^$v " <<<"$uploads" || die "no amd64 upload $v (see scripts/debian-kernel.sh for the versions)"
+		grep -q "^$v " <<<"$uploads" || die "no upload $v for ${archs[*]} (see scripts/debian-kernel.sh for the versions)"
 	done
 fi
 [[ -n $uploads ]] || die "no Debian kernel upload found"
 logs=$CACHE_DIR/matrix/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$logs"
-# The guests' scenarios read the view with mh-tool.
+# The guests' scenarios read the view with mh-tool, built for each
+# architecture.
+declare -A tool_of=()
 cargo build --quiet --release --manifest-path "$PROJECT_DIR/tools/mh-tool/Cargo.toml" >&2
+tool_of[amd64]=$PROJECT_DIR/tools/mh-tool/target/release/mh-tool
 
 rows=()
 # reason LOG: the step's own error line, else its last line.
@@ -53,12 +60,15 @@ scenario() {
 	fi
 }
 
-while read -r version suite _; do
-	t0=$SECONDS arch=amd64
-	log=$logs/${version//[~:+]/_}.log
+while read -r version suite _ arch; do
+	t0=$SECONDS
+	log=$logs/${version//[~:+]/_}-$arch.log
 	toolchain=- exports=- build=- module=- exactness=- why=
 	log "matrix: Debian $version ($suite), $arch; log in $log"
-	if ! target=$(DEBIAN_KERNEL=$version "$PROJECT_DIR/scripts/debian-kernel.sh" 2>>"$log"); then
+	[[ -n ${tool_of[$arch]:-} ]] || tool_of[$arch]=$("$PROJECT_DIR/scripts/cross-mh-tool.sh" "$arch" 2>>"$log") || tool_of[$arch]=
+	if [[ -z ${tool_of[$arch]} ]]; then
+		why="mh-tool for $arch: $(reason "$log")"
+	elif ! target=$(DEBIAN_KERNEL=$version DEBIAN_ARCH=$arch "$PROJECT_DIR/scripts/debian-kernel.sh" 2>>"$log"); then
 		why="target: $(reason "$log")"
 	else
 		read -r _ _ tool_suite <"$target/upload"
@@ -82,8 +92,9 @@ while read -r version suite _; do
 				if ! c_renamed=$("$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$target" "$index" 2>>"$log"); then
 					why="C ip_vs_mh under another name: $(reason "$log")"
 				else
-					guest=$logs/${version//[~:+]/_}.guest
+					guest=$logs/${version//[~:+]/_}-$arch.guest
 					env IPVS_MH_KO="$ko" IPVS_MH_KERNEL_TAB_INDEX="$index" TEST_EXACTNESS_INDICES="$index" \
+						IPVS_MH_TOOL="${tool_of[$arch]}" \
 						IPVS_MH_C_RENAMED="$(awk '{print $2}' <<<"$c_renamed")" \
 						"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus 2 --timeout 2400 -- \
 						"$PROJECT_DIR/tests/vm/run_all.sh" module exactness 2>&1 | tr -d '\r' >"$guest" || true

@@ -4,7 +4,7 @@
 #   scripts/debian-metadata.sh [KDIR]     (default: the running kernel's build dir)
 #
 # Debian's linux-headers-* packages ship no Rust metadata (rust/*.rmeta, the
-# proc-macro libraries, scripts/target.json). This rebuilds it, once per
+# proc-macro libraries, x86's scripts/target.json). This rebuilds it, once per
 # kernel upload, from Debian's linux-source of the same upload with the
 # headers' own .config and the exact toolchain that built the kernel, into a
 # cache; proves that it matches the running kernel (the rebuilt Rust and
@@ -37,9 +37,18 @@ grep -qx 'CONFIG_RUST=y' "$kdir/.config" || die "kernel $release is built withou
 
 # The toolchain the kernel was built with: Rust symbol names carry a hash of
 # the exact rustc build, so no other rustc can link against this kernel.
-cross=$(sed -n 's/^override CROSS_COMPILE = //p' "$kdir/.kernelvariables" 2>/dev/null)
+# Debian's .kernelvariables names the architecture and the compilers (with
+# their target prefix even for a native build: aarch64-linux-gnu-gcc-14 is
+# gcc-14 on arm64 and the cross compiler on amd64).
+kernel_variable() { sed -n "s/^override $1 = //p" "$kdir/.kernelvariables" 2>/dev/null; }
+arch=$(kernel_variable ARCH) cross=$(kernel_variable CROSS_COMPILE) compat=$(kernel_variable CROSS_COMPILE_COMPAT)
+arch=${arch:-x86}
 cc=$(sed -n 's/^CC = .*\$(CROSS_COMPILE)\([^ ]*\)$/\1/p' "$kdir/.kernelvariables" 2>/dev/null)
 cc=${cross}${cc:-gcc}
+# The Debian package of that compiler here: gcc-14, or gcc-14-aarch64-linux-gnu
+# on another architecture.
+cc_package=${cc#"$cross"}
+[[ -z $cross || $cross == "$(uname -m)-linux-gnu-" ]] || cc_package=$cc_package-${cross%-}
 RUSTC=${RUSTC:-rustc} BINDGEN=${BINDGEN:-bindgen}
 check_tool() {
 	local what=$1 want=$2 have=$3 hint=$4
@@ -51,7 +60,10 @@ check_tool rustc "$(config_text RUSTC_VERSION_TEXT)" "$("$RUSTC" --version 2>/de
 check_tool bindgen "$(config_text BINDGEN_VERSION_TEXT)" "$("$BINDGEN" --version 2>/dev/null)" \
 	"install that bindgen (Debian trixie: apt install bindgen)"
 check_tool "$cc" "$(config_text CC_VERSION_TEXT)" "$("$cc" --version 2>/dev/null | head -n 1)" \
-	"install that compiler (Debian trixie: apt install ${cc#"$cross"})"
+	"install that compiler (Debian trixie: apt install $cc_package)"
+# arm64 builds its 32-bit compat vDSO in `make prepare` (any version).
+[[ -z $compat ]] || command -v "${compat}gcc" >/dev/null ||
+	die "${compat}gcc is missing, which kernel $release's compat vDSO needs: apt install gcc-${compat%-}"
 # What kbuild needs to configure and prepare a tree (Debian: the kernel's
 # Build-Depends that `make prepare` uses), each checked with one line.
 need() {
@@ -99,7 +111,7 @@ key=$({
 	sha256sum <"$0"
 } | sha256sum | cut -c1-16)
 out=$cache/rust-metadata/$release-$key
-make_args=(ARCH=x86 CROSS_COMPILE="$cross" CC="$cc" RUSTC="$RUSTC" BINDGEN="$BINDGEN" KERNELRELEASE="$release")
+make_args=(ARCH="$arch" CROSS_COMPILE="$cross" ${compat:+CROSS_COMPILE_COMPAT="$compat"} CC="$cc" RUSTC="$RUSTC" BINDGEN="$BINDGEN" KERNELRELEASE="$release")
 
 if [[ ! -f $out/.built ]]; then
 	# One build per kernel release: an older key's is stale.
@@ -159,12 +171,18 @@ compare "Rust helper exports" '^rust_helper_' \
 # The overlay: what an out-of-tree Rust module build reads from KDIR. The
 # marker lists what it added (after the key), so that removing the Debian
 # package takes exactly that away again (debian/ip-vs-mh-rs-dkms.postrm).
+# x86 generates its rustc target (scripts/target.json); arm64 names a
+# built-in one.
 mkdir -p "$kdir/rust"
 cp "$out"/build/rust/*.rmeta "$out"/build/rust/*.so "$kdir/rust/"
-cp "$out/build/scripts/target.json" "$kdir/scripts/target.json"
+target_json=
+if [[ -f $out/build/scripts/target.json ]]; then
+	target_json=scripts/target.json
+	cp "$out/build/$target_json" "$kdir/$target_json"
+fi
 {
 	echo "$key"
 	(cd "$out/build" && ls rust/*.rmeta rust/*.so)
-	echo scripts/target.json
+	[[ -z $target_json ]] || echo "$target_json"
 } >"$kdir/rust/.ip-vs-mh-rs-metadata"
 log "Rust metadata for $release installed into $kdir"

@@ -6,25 +6,36 @@
 # dpkg-deb, and the few things maintainer scripts would have made are made
 # here.
 #
-#   scripts/debian-root.sh SUITE DIR [--deb FILE]... PACKAGE[=VERSION]...
+#   scripts/debian-root.sh SUITE DIR [--arch ARCH] [--deb FILE]... PACKAGE[=VERSION]...
 #
 # --deb unpacks further .debs (kernel headers from trixie-backports, say) on
-# top. The root is rebuilt only when the resolved package set changes.
-# Commands run in it with scripts/in-root.sh. Prints DIR.
+# top. --arch makes a root of another architecture (arm64: what an arm64
+# test guest boots; default amd64). The root is rebuilt only when the
+# resolved package set changes. Commands run in an amd64 root with
+# scripts/in-root.sh. Prints DIR.
 source "$(dirname "$0")/common.sh"
 source "$PROJECT_DIR/scripts/debian-apt.sh"
 
 suite=$1 root=$2
 shift 2
-[[ $suite =~ ^[a-z]+$ ]] || die "usage: debian-root.sh SUITE DIR [--deb FILE]... PACKAGE..."
-extra=()
-while [[ ${1:-} == --deb ]]; do
-	extra+=("$2")
+usage="usage: debian-root.sh SUITE DIR [--arch ARCH] [--deb FILE]... PACKAGE..."
+[[ $suite =~ ^[a-z]+$ ]] || die "$usage"
+extra=() arch=amd64
+while [[ ${1:-} == --* ]]; do
+	case $1 in
+	--deb) extra+=("$2") ;;
+	--arch) arch=$2 ;;
+	*) die "$usage" ;;
+	esac
 	shift 2
 done
-(($#)) || die "usage: debian-root.sh SUITE DIR [--deb FILE]... PACKAGE..."
+(($#)) || die "$usage"
 
-debian_apt "$suite" "$suite"
+if [[ $arch == amd64 ]]; then
+	debian_apt "$suite" "$suite"
+else
+	APT_ARCHS=$arch debian_apt "$suite-$arch" "$suite"
+fi
 # The essential set a shell script needs is not pulled in by dependencies.
 base=(base-files base-passwd bash coreutils dash diffutils findutils grep gawk sed tar gzip xz-utils)
 plan=$(apt-get "${APT_OPTS[@]}" install -s --no-install-recommends "${base[@]}" "$@" 2>&1) ||
@@ -32,7 +43,7 @@ plan=$(apt-get "${APT_OPTS[@]}" install -s --no-install-recommends "${base[@]}" 
 mapfile -t debs < <(awk '/^Inst / {gsub(/[()]/, ""); print $2 "_" $3}' <<<"$plan" | sort)
 ((${#debs[@]})) || die "apt resolved no packages for $*"
 key=$({
-	echo "$suite"
+	echo "$suite $arch"
 	printf '%s\n' "${debs[@]}"
 	for f in "${extra[@]}"; do basename "$f"; done
 	sha256sum "$0" | cut -c1-16

@@ -8,8 +8,12 @@
 # (scripts/debian-kernel.sh: its signed vmlinuz boots with an initramfs that
 # loads the stock 9p modules). --module installs KO into updates/ of a
 # depmod'ed copy of the kernel's modules, as `make install` would (modprobe
-# then prefers it to the kernel's own module of that name). The guest uses the host's root filesystem read-only over 9p, so every tool
-# installed here (ipvsadm, iproute2, python3) exists there too. CMD runs as
+# then prefers it to the kernel's own module of that name). The guest uses
+# the host's root filesystem read-only over 9p, so every tool installed here
+# (ipvsadm, iproute2, python3) exists there too; an arm64 kernel
+# (DEBIAN_ARCH=arm64) boots under qemu-system-aarch64 (-M virt, TCG) with
+# its target's root of arm64 packages instead, this checkout mounted at its
+# own path. CMD runs as
 # root in the guest, in the current directory. The exit code is CMD's; the
 # run fails as well if the guest's kernel log holds any report (BUG, WARNING,
 # KASAN, lockdep, RCU, kmemleak, Oops), which is then printed.
@@ -38,8 +42,9 @@ while (($#)); do
 done
 (($#)) || die "usage: run-vm.sh [--kernel DIR] [--cpus N] [--module KO] [--timeout S] [--keep DIR] [--icount] -- CMD [ARG...]"
 [[ -n $kernel_dir ]] || kernel_dir=$("$PROJECT_DIR/scripts/build-kernel.sh" debug)
-initrd=
+initrd= arch=amd64
 if [[ -f $kernel_dir/boot/vmlinuz ]]; then
+	arch=$(cat "$kernel_dir/arch" 2>/dev/null || echo amd64)
 	image=$kernel_dir/boot/vmlinuz
 	initrd=$kernel_dir/boot/initrd.img
 	release=$(cat "$kernel_dir/release")
@@ -100,22 +105,40 @@ fi
 	echo
 } >"$job/cmd"
 
+# The machine: x86_64 shares this machine's root; arm64 its target's root,
+# with this checkout as a fourth share the initramfs mounts at its path.
+qemu=(qemu-system-x86_64) console=ttyS0 guest_root=/ machine_append=" acpi=noirq"
+if [[ $arch == arm64 ]]; then
+	# pauth-impdef: QEMU's own pointer-authentication hash, far cheaper to
+	# emulate than the architected one; the guest cannot tell.
+	qemu=(qemu-system-aarch64 -M virt) console=ttyAMA0 machine_append=
+	guest_root=$kernel_dir/guest-root
+	[[ -x $guest_root/usr/bin/bash ]] || die "no arm64 guest root in $kernel_dir (scripts/debian-kernel.sh makes it)"
+	mkdir -p "$guest_root$PROJECT_DIR"
+fi
+
 # Boots with the given accelerator; the console goes to $job/console.
 boot() {
-	local accel=$1 limit=$2
+	local accel=$1 limit=$2 cpu=max
+	[[ $accel == kvm ]] && cpu=host
+	[[ $arch == arm64 ]] && cpu=max,pauth-impdef=on
+	local append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on watchdog_thresh=30$machine_append"
+	[[ -n $icount ]] && append+=" rcupdate.rcu_cpu_stall_suppress=1"
+	[[ $guest_root == / ]] || append+=" ipvsmh.project=$PROJECT_DIR"
 	local args=(
-		-accel "$accel" -cpu max -smp "$cpus" -m 1536M
+		-accel "$accel" -cpu "$cpu" -smp "$cpus" -m 1536M
 		-nographic -no-reboot -nodefaults -serial "file:$job/console"
-		-kernel "$image" ${initrd:+-initrd "$initrd"}
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$PROJECT_DIR/scripts/guest-init.sh loglevel=5 log_buf_len=8M panic=-1 oops=panic kmemleak=on acpi=noirq watchdog_thresh=30${icount:+ rcupdate.rcu_cpu_stall_suppress=1}"
-		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+		-kernel "$image" ${initrd:+-initrd "$initrd"} -append "$append"
+		-fsdev "local,id=root,path=$guest_root,security_model=none,readonly=on,multidevs=remap"
 		-device "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"
 		-fsdev "local,id=modules,path=$moddir,security_model=none,readonly=on"
 		-device "virtio-9p-pci,fsdev=modules,mount_tag=modules"
 		-fsdev "local,id=job,path=$job,security_model=none"
 		-device "virtio-9p-pci,fsdev=job,mount_tag=job"
 	)
-	[[ $accel == kvm ]] && args[3]=host
+	[[ $guest_root == / ]] ||
+		args+=(-fsdev "local,id=project,path=$PROJECT_DIR,security_model=none,readonly=on"
+			-device "virtio-9p-pci,fsdev=project,mount_tag=project")
 	# Under icount, QEMU 7.2 with two vCPUs was seen to leave an idle
 	# vCPU's timer unfired for 21 s of guest time at the same point of
 	# every benchmark boot (2026-12-05, 12-06: the RCU grace-period
@@ -124,7 +147,7 @@ boot() {
 	# boots do not report RCU stalls (above); every other boot does.
 	[[ -n $icount ]] && args+=(-icount shift=0,sleep=off,align=off)
 	: >"$job/console"
-	qemu-system-x86_64 "${args[@]}" </dev/null >"$job/qemu.log" 2>&1 &
+	"${qemu[@]}" "${args[@]}" </dev/null >"$job/qemu.log" 2>&1 &
 	qemu_pid=$!
 	local waited=0 tail_pid
 	timed_out=
@@ -176,7 +199,7 @@ probe_accel() {
 	echo "$result"
 }
 accel=${VM_ACCEL:-}
-[[ -n $icount ]] && accel=tcg
+[[ -n $icount || $arch != amd64 ]] && accel=tcg
 [[ -n $accel ]] || accel=$(probe_accel)
 [[ $accel == kvm || $accel == tcg ]] || die "no accelerator for QEMU ('$accel')"
 

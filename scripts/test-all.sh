@@ -39,26 +39,31 @@ intree_ko=$("$PROJECT_DIR/scripts/check-intree.sh" "$kdir" "$run_dir/intree")
 renamed() { "$PROJECT_DIR/scripts/build-reference-mh.sh" --name ip_vs_mh_c "$1" "$2" | awk '{print $2}'; }
 debug_c_renamed=$(renamed "$kdir" "$debug_index")
 
-# debian_target TARGET ENV: for a Debian kernel target of
+# debian_target TARGET ENV [INDEX...]: for a Debian kernel target of
 # scripts/debian-kernel.sh (its metadata proven to match), the module built
 # with that kernel's toolchain, Debian's C mh renamed, and copies of the C
-# mh rebuilt from the same upload's source at every other table size (the
-# exactness, sequences and sizes scenarios compare with Debian's own signed
-# C mh at its size and with these at the others); ENV (an array's name)
-# gets the guests' settings for it.
+# mh rebuilt from the same upload's source at the table sizes INDEX (default:
+# all ten; the exactness, sequences and sizes scenarios compare with
+# Debian's own signed C mh at its size and with these at the others); ENV
+# (an array's name) gets the guests' settings for it.
 debian_target() {
-	local target=$1 index ko built references=()
+	local target=$1 index ko built references=() sizes others
 	local -n env_of=$2
+	shift 2
+	sizes=("$@")
+	((${#sizes[@]})) || sizes=(8 9 10 11 12 13 14 15 16 17)
 	ko=$("$PROJECT_DIR/scripts/build-module.sh" --out "$target/module" "$target")
 	index=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$target/root$(cat "$target/headers")/.config")
-	# Every table size must have its C module: a failed build stops the run.
-	built=$("$PROJECT_DIR/scripts/build-reference-mh.sh" "$target" 8 9 10 11 12 13 14 15 16 17) ||
-		die "building the C ip_vs_mh at every table size failed for $(cat "$target/release")"
+	# Every table size asked for must have its C module: a failed build
+	# stops the run.
+	built=$("$PROJECT_DIR/scripts/build-reference-mh.sh" "$target" "${sizes[@]}") ||
+		die "building the C ip_vs_mh at table sizes ${sizes[*]} failed for $(cat "$target/release")"
 	while read -r i c_ko; do
 		[[ -f $c_ko ]] || die "no C ip_vs_mh for table index $i ($c_ko)"
 		[[ $i == "$index" ]] || references+=("IPVS_MH_REFERENCE_$i=$c_ko")
 	done <<<"$built"
-	((${#references[@]} == 9)) || die "C ip_vs_mh modules for ${#references[@]} of the 9 other table sizes"
+	others=$(printf '%s\n' "${sizes[@]}" | grep -cvx "$index")
+	((${#references[@]} == others)) || die "C ip_vs_mh modules for ${#references[@]} of the $others other table sizes"
 	env_of=(IPVS_MH_KO="$ko" IPVS_MH_KERNEL_TAB_INDEX="$index" "${references[@]}"
 		TEST_EXACTNESS_INDICES="8 $index 16" IPVS_MH_C_RENAMED="$(renamed "$target" "$index")")
 }
@@ -75,6 +80,14 @@ debian_target "$other" other_env
 # It runs fewer exactness configurations (12 of 24, all three sizes): the
 # newest 7.3 upload runs them all.
 other_env+=(TEST_EXACTNESS_CONFIGS=12)
+# And arm64: the same upload as the stock kernel (DEBIAN_ARM64_KERNEL
+# another), its metadata and module cross-built here, its guest emulated;
+# it runs the module and exactness scenarios (12 configurations, at sizes
+# 8, its own and 16) with mh-tool built for arm64.
+arm64=$(DEBIAN_KERNEL=${DEBIAN_ARM64_KERNEL:-$(awk '{print $1}' "$stock/upload")} DEBIAN_ARCH=arm64 \
+	"$PROJECT_DIR/scripts/debian-kernel.sh")
+debian_target "$arm64" arm64_env 8 16
+arm64_env+=(TEST_EXACTNESS_CONFIGS=12 IPVS_MH_TOOL="$("$PROJECT_DIR/scripts/cross-mh-tool.sh" arm64)")
 log "the clone-and-make install paths on Debian's kernel (make debian-install, signing) in the trixie root"
 stock_modules=$stock/modroot/lib/modules/$release
 "$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
@@ -132,6 +145,7 @@ jobs=(
 	"debug 4|kunit concurrency module lifecycle"
 	"$other_kind 2|exactness keepalived balance lifecycle observe failover sizes"
 	"debug 2|smoke_c_mh faults intree_module bgp"
+	"arm64 2|module exactness"
 )
 [[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
 
@@ -141,6 +155,7 @@ run_job() {
 	case $kind in
 	stock) target=$stock env=("${stock_env[@]}") ;;
 	"$other_kind") target=$other env=("${other_env[@]}") ;;
+	arm64) target=$arm64 env=("${arm64_env[@]}") ;;
 	*) target=$kdir env=("${debug_env[@]}") ;;
 	esac
 	ko=${env[0]#IPVS_MH_KO=}
