@@ -5,9 +5,9 @@
 # (trixie's rustc 1.85.1, against Debian's headers and the Rust metadata
 # rebuilt for them); the operator's install paths in a trixie root; the
 # Debian packages, built, linted, installed and removed with apt; and the
-# end-to-end scenarios in QEMU guests, on the debug kernel (sanitizers) and
+# end-to-end scenarios in QEMU guests, on the debug kernel (sanitizers),
 # on Debian's signed stock kernel (with the module DKMS built from the
-# package).
+# package), on sid's and on Debian's arm64 kernel (cross-built, emulated).
 source "$(dirname "$0")/common.sh"
 start=$SECONDS
 # This run's own files (what later steps hand to the guests).
@@ -82,8 +82,9 @@ debian_target "$other" other_env
 other_env+=(TEST_EXACTNESS_CONFIGS=12)
 # And arm64: the same upload as the stock kernel (DEBIAN_ARM64_KERNEL
 # another), its metadata and module cross-built here, its guest emulated;
-# it runs the module and exactness scenarios (12 configurations, at sizes
-# 8, its own and 16) with mh-tool built for arm64.
+# it runs the module, exactness (12 configurations, at sizes 8, its own and
+# 16, against arm64's own signed C mh and copies) and balance scenarios,
+# with mh-tool built for arm64.
 arm64=$(DEBIAN_KERNEL=${DEBIAN_ARM64_KERNEL:-$(awk '{print $1}' "$stock/upload")} DEBIAN_ARCH=arm64 \
 	"$PROJECT_DIR/scripts/debian-kernel.sh")
 debian_target "$arm64" arm64_env 8 16
@@ -123,7 +124,7 @@ log "the stock guest runs the module DKMS built ($(modinfo -F signer "$installed
 # is installed into updates/ of the guest's modules, as `make install`
 # does. Two guests run at a time (the host has two cores; an idle vCPU
 # costs little). TEST_SCENARIOS runs the scenarios named there in one guest
-# instead, on the debug kernel or TEST_KERNEL=stock (or sid), with TEST_CPUS
+# instead, on the debug kernel or TEST_KERNEL=stock (or sid, arm64), with TEST_CPUS
 # vCPUs (4).
 # The sanitizers' kernel loads and unloads the module 25 times (Debian's 50):
 # a cycle costs it four times as much.
@@ -145,7 +146,7 @@ jobs=(
 	"debug 4|kunit concurrency module lifecycle"
 	"$other_kind 2|exactness keepalived balance lifecycle observe failover sizes"
 	"debug 2|smoke_c_mh faults intree_module bgp"
-	"arm64 2|module exactness"
+	"arm64 2|module exactness balance"
 )
 [[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
 
