@@ -89,10 +89,16 @@ arm64=$(DEBIAN_KERNEL=${DEBIAN_ARM64_KERNEL:-$(awk '{print $1}' "$stock/upload")
 	"$PROJECT_DIR/scripts/debian-kernel.sh")
 debian_target "$arm64" arm64_env 8 16
 arm64_env+=(TEST_EXACTNESS_CONFIGS=12 IPVS_MH_TOOL="$("$PROJECT_DIR/scripts/cross-mh-tool.sh" arm64)")
-log "the clone-and-make install paths on Debian's kernel (make debian-install, signing) in the trixie root"
-stock_modules=$stock/modroot/lib/modules/$release
-"$PROJECT_DIR/scripts/in-root.sh" "$stock/root" --bind "$PROJECT_DIR" --bind "$stock_modules" -- \
-	"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$release" "$stock_modules"
+# The clone-and-make install paths, in each target's root: trixie with the
+# backports kernel, sid with its own, and trixie with the arm64 headers
+# (cross: kbuild's amd64 tools, the arm64 cross compiler).
+for target in "$stock" "$other" "$arm64"; do
+	target_release=$(cat "$target/release")
+	target_modules=$target/modroot/lib/modules/$target_release
+	log "the clone-and-make install paths on $target_release (make debian-install, signing) in its $(awk '{print $3}' "$target/upload") root"
+	"$PROJECT_DIR/scripts/in-root.sh" "$target/root" --bind "$PROJECT_DIR" --bind "$target_modules" -- \
+		"$PROJECT_DIR/tests/debian/operator-install.sh" "$PROJECT_DIR" "$target_release" "$target_modules"
+done
 
 # The Debian packages: built with dpkg-buildpackage in a clean trixie
 # system, lintian-clean, then installed, upgraded to a second kernel and
