@@ -6,7 +6,8 @@
 # in a private mount namespace (nothing it mounts is seen outside), with
 # /proc, /dev and a fresh /tmp, and each --bind DIR at the same path inside,
 # so paths mean the same on both sides. The environment is reset to what a
-# root shell on Debian 13 would have, plus IPVS_MH_* and CI. Commands in one
+# root shell on Debian 13 would have, plus IPVS_MH_* (but IPVS_MH_CACHE) and
+# CI. Commands in one
 # root take turns (a lock): they write its /usr/src, /lib/modules and dkms
 # state, which concurrent runs would otherwise share.
 source "$(dirname "$0")/common.sh"
@@ -25,7 +26,10 @@ exec {lock}>"$root.lock"
 flock "$lock"
 
 env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb)
-while IFS= read -r var; do env+=("$var"); done < <(env | grep -E '^(IPVS_MH_[A-Z0-9_]*|CI)=' || true)
+# Not IPVS_MH_CACHE: the host's cache is not bound inside, and the root's
+# own cache (/var/cache/ip-vs-mh-rs, the metadata step's) must persist; a
+# path under the root's fresh /tmp would rebuild the metadata every time.
+while IFS= read -r var; do env+=("$var"); done < <(env | grep -E '^(IPVS_MH_[A-Z0-9_]*|CI)=' | grep -v '^IPVS_MH_CACHE=' || true)
 
 # shellcheck disable=SC2016 # expanded by the inner shell
 as_root unshare --mount --propagation private -- bash -euc '
