@@ -110,7 +110,7 @@ fi
 qemu=(qemu-system-x86_64) console=ttyS0 guest_root=/ machine_append=" acpi=noirq"
 if [[ $arch == arm64 ]]; then
 	# pauth-impdef: QEMU's own pointer-authentication hash, far cheaper to
-	# emulate than the architected one; the guest cannot tell.
+	# emulate than the architected one (the kernel does not depend on which).
 	qemu=(qemu-system-aarch64 -M virt) console=ttyAMA0 machine_append=
 	guest_root=$kernel_dir/guest-root
 	[[ -x $guest_root/usr/bin/bash ]] || die "no arm64 guest root in $kernel_dir (scripts/debian-kernel.sh makes it)"
