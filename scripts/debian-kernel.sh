@@ -115,10 +115,18 @@ for candidate in trixie forky sid; do
 		tool_suite=$candidate
 		break
 	fi
-	missing+=("$candidate has rustc ${rust_v:-no $rustc_up}, bindgen ${bindgen_v:-no $bindgen_up}, $gcc_pkg ${have_gcc:-no $gcc_v}")
+	# What it lacks, shortest first: the matrix prints this in one line.
+	lacks=()
+	[[ -n $rust_v ]] || lacks+=("rustc $rustc_up")
+	[[ -n $bindgen_v ]] || lacks+=("bindgen $bindgen_up")
+	if [[ -z $have_gcc ]]; then
+		other=$(pick "$gcc_pkg" .)
+		lacks+=("$gcc_pkg $gcc_v (it has ${other:-none})")
+	fi
+	missing+=("$candidate lacks $(printf '%s, ' "${lacks[@]}" | sed 's/, $//')")
 done
 [[ -n $tool_suite ]] ||
-	die "$release was built with rustc $rustc_up, bindgen $bindgen_up and $gcc_pkg $gcc_v, which no Debian suite carries together: $(printf '%s; ' "${missing[@]}")"
+	die "$release was built with rustc $rustc_up, bindgen $bindgen_up and $gcc_pkg $gcc_v, which no Debian suite carries together: $(printf '%s; ' "${missing[@]}" | sed 's/; $//')"
 log "toolchain of $release from Debian $tool_suite: rustc $rust_v, bindgen $bindgen_v, $gcc_pkg $gcc_v"
 toolchain=(
 	"rustc=$rust_v" "rust-src=$rust_v" "libstd-rust-dev=$rust_v" "rust-clippy=$rust_v"

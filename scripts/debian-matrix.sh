@@ -46,8 +46,8 @@ rows=()
 # reason LOG: the step's own error line, else its last line.
 reason() {
 	local r
-	r=$(grep -a '^error: ' "$1" | tail -n 1 | cut -c8-200)
-	echo "${r:-$(tail -n 1 "$1" | cut -c1-200)}"
+	r=$(grep -a '^error: ' "$1" | tail -n 1 | cut -c8-400)
+	echo "${r:-$(tail -n 1 "$1" | cut -c1-400)}"
 }
 # scenario GUEST NAME: how scenario NAME ended in the guest's output.
 scenario() {
