@@ -24,6 +24,11 @@ declare -A PACKAGES=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	# Debian's arm64 kernels boot under it (-M virt, TCG).
 	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
+	# arm64 Debian systems run their programs under it
+	# (scripts/binfmt-arm64.sh).
+	[qemu-user-static]=/usr/libexec/qemu-binfmt/aarch64-binfmt-P
+	# mmdebstrap asks it whether this machine runs arm64 programs.
+	[arch-test]=/usr/bin/arch-test
 	[busybox-static]=/bin/busybox
 	[ipvsadm]=/sbin/ipvsadm
 	[iproute2]=/sbin/ip
