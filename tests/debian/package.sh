@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# What a Debian 13 operator with the trixie-backports kernels does with the
-# project's packages, with apt, in the trixie system of
-# `scripts/package-root.sh operator` (dpkg, maintainer scripts, DKMS hooks:
-# all real):
+# What a Debian operator does with the project's packages, with apt, in a
+# system of `scripts/package-root.sh operator SUITE ARCH` (dpkg, maintainer
+# scripts, DKMS hooks: all real; trixie with the trixie-backports kernels,
+# sid, arm64):
 #
 #   1. linux-image-RELEASE and its headers installed, then `apt install
 #      ./ip-vs-mh-rs-dkms_*.deb`: apt brings rustc, bindgen, gcc and
 #      linux-source from the dependencies; DKMS builds the module for
 #      RELEASE (the Rust metadata of that upload first) and installs it into
 #      updates/dkms, where modprobe prefers it to Debian's C ip_vs_mh;
-#   2. a kernel upgrade: the headers of upload UPGRADE (7.2.12, say: an
-#      upstream version of trixie-backports) installed afterwards, first
+#   2. a kernel upgrade (unless UPGRADE is "-"): the headers of upload
+#      UPGRADE (7.2.12, say: an upstream version of trixie-backports)
+#      installed afterwards, first
 #      without its linux-source: the DKMS hook of the headers package fails
 #      with one line naming what is missing; with it, the hook builds and
 #      installs the module for that kernel too;
 #   3. `apt install ./ip-vs-mh-tool_*.deb`: mh-tool, its man pages and
-#      completions;
+#      completions (where DEBS_DIR has it for the system's architecture);
 #   4. `apt remove`: no module, DKMS state, source or metadata overlay is
 #      left; purging takes the metadata cache too.
 #
@@ -23,28 +24,44 @@
 #
 # The module built for RELEASE is copied to OUT/ip_vs_mh.ko before the
 # removal: the stock-kernel guest runs the scenarios with it. Runs in the
-# root (scripts/in-root.sh), as root.
+# root (scripts/in-root.sh), as root; scripts/package-test.sh runs it.
 set -uo pipefail
 project=$1 debs=$2 release=$3 upgrade=$4 out=$5
 source "$project/tests/checks.sh"
 export DEBIAN_FRONTEND=noninteractive
 apt_get() { apt-get -q -y --no-install-recommends "$@"; }
 series() { sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"; }
+# What DKMS calls the architecture (uname -m: x86_64, aarch64) and what
+# Debian calls it (amd64, arm64: the kernel flavour).
+machine=$(uname -m) arch=$(dpkg --print-architecture)
 cache=/var/cache/ip-vs-mh-rs
 # The metadata of both uploads, from this test's last run (saved below
 # before the purge): an operator rebuilds it once per upload, and so does
 # a fresh cache here.
 saved=$out/metadata-cache
-release2=$(apt-cache pkgnames linux-headers- | sed -nE "s/^linux-headers-(${upgrade//./\\.}\+deb[0-9]+-amd64)\$/\1/p" |
-	sort -V | tail -n 1)
-[[ -n $release2 ]] || {
-	fail "trixie-backports has amd64 headers of $upgrade"
-	finish
-}
+release2=
+if [[ $upgrade != - ]]; then
+	release2=$(apt-cache pkgnames linux-headers- | sed -nE "s/^linux-headers-(${upgrade//./\\.}\+deb[0-9]+-$arch)\$/\1/p" |
+		sort -V | tail -n 1)
+	[[ -n $release2 ]] || {
+		fail "the archive has $arch headers of $upgrade"
+		finish
+	}
+fi
 
-step "a clean start: neither package, nor $release2's headers and source"
+start="a clean start: neither package"
+[[ -z $release2 ]] || start+=", nor the headers and source of $release2"
+step "$start"
 dpkg --purge ip-vs-mh-rs-dkms ip-vs-mh-tool >/dev/null 2>&1
-apt_get purge "linux-headers-$release2" "linux-source-$(series "$release2")" >/dev/null 2>&1
+[[ -z $release2 ]] || apt_get purge "linux-headers-$release2" "linux-source-$(series "$release2")" >/dev/null 2>&1
+# Nor another kernel's headers (an interrupted run's): DKMS builds for
+# every kernel that has them. Nor any kernel source: the package's
+# dependencies must bring RELEASE's (another series' would satisfy them,
+# and the build would stop with one line asking for the right one).
+others=$(dpkg-query -W -f '${Package}\n' 'linux-headers-*' 'linux-source-*' 2>/dev/null |
+	grep -v -e "^linux-headers-${release%-*}-")
+# shellcheck disable=SC2086 # a list of package names
+[[ -z $others ]] || apt_get purge $others >/dev/null 2>&1
 apt_get autoremove --purge >/dev/null 2>&1
 check "no ip-vs-mh-rs package is installed" \
 	bash -c "! dpkg-query -W -f '\${Status}\n' ip-vs-mh-rs-dkms ip-vs-mh-tool 2>/dev/null | grep -q ' installed\$'"
@@ -54,14 +71,23 @@ if [[ -d $saved ]]; then
 fi
 
 step "apt install linux-image-$release and its headers, then ./ip-vs-mh-rs-dkms"
-# As Debian's backports instructions say: -t trixie-backports. libelf-dev
-# with them (README says so): the headers' kbuild tools bring backports'
-# libelf (through pahole), which trixie's libelf-dev cannot sit beside
-# (seen 2026-12-06: elfutils 0.196 in trixie-backports, 0.192 in trixie).
-check "linux-image-$release, linux-headers-$release and libelf-dev install (apt -t trixie-backports)" \
-	apt_get install -t trixie-backports "linux-image-$release" "linux-headers-$release" libelf-dev
-dkms_deb=$(compgen -G "$debs/ip-vs-mh-rs-dkms_*_all.deb") tool_deb=$(compgen -G "$debs/ip-vs-mh-tool_*.deb")
-[[ -f $dkms_deb && -f $tool_deb ]] || {
+# A backports kernel as Debian's backports instructions say: -t
+# trixie-backports. libelf-dev with them (README says so): the headers'
+# kbuild tools bring backports' libelf (through pahole), which trixie's
+# libelf-dev cannot sit beside (seen 2026-12-06: elfutils 0.196 in
+# trixie-backports, 0.192 in trixie).
+from=$(apt-cache madison "linux-headers-$release" | awk -F ' [|] ' '{split($3, w, " "); sub(/\/.*/, "", w[2]); print w[2]; exit}')
+target=() extra=()
+[[ $from != *-backports ]] || target=(-t "$from")
+# arm64's `make prepare` builds the 32-bit compat vDSO, whose compiler
+# Debian's arm64 headers do not depend on (nor can an Architecture: all
+# package name it for arm64 alone): README says to install it, and without
+# it the DKMS build fails with one line naming it (seen 2026-12-06).
+[[ $arch != arm64 ]] || extra=(gcc-arm-linux-gnueabihf)
+check "linux-image-$release, linux-headers-$release, libelf-dev${extra:+ ${extra[*]}} install (apt ${target[*]:-from $from})" \
+	apt_get install "${target[@]}" "linux-image-$release" "linux-headers-$release" libelf-dev "${extra[@]}"
+dkms_deb=$(compgen -G "$debs/ip-vs-mh-rs-dkms_*_all.deb") tool_deb=$(compgen -G "$debs/ip-vs-mh-tool_*_$arch.deb")
+[[ -f $dkms_deb ]] || {
 	fail "the packages are in $debs (scripts/debian-package.sh)"
 	finish
 }
@@ -72,13 +98,15 @@ status=$?
 sed 's/^/  | /' "$log"
 check "apt install ./$(basename "$dkms_deb") succeeds" test "$status" = 0
 ((status == 0)) || sed 's/^/  make.log | /' "/var/lib/dkms/ip-vs-mh-rs/$version/build/make.log"
+# Installed, not only known to dpkg (-W alone also lists purged packages).
+installed() { [[ $(dpkg-query -W -f '${db:Status-Status}\n' "$@" 2>/dev/null | grep -cx installed) == "$#" ]]; }
 check "apt brought the kernel's toolchain and source from the dependencies" \
-	dpkg-query -W rustc rust-src bindgen "linux-source-$(series "$release")"
+	installed rustc rust-src bindgen "linux-source-$(series "$release")"
 check "its DKMS step built for $release" grep -q "Building initial module ip-vs-mh-rs/$version for $release" "$log"
 status=$(dkms status ip-vs-mh-rs)
 echo "dkms status: $status"
-check "dkms status: installed for $release" grep -q "ip-vs-mh-rs/$version, $release, x86_64: installed" <<<"$status"
-build_log=/var/lib/dkms/ip-vs-mh-rs/$version/$release/x86_64/log/make.log
+check "dkms status: installed for $release" grep -q "ip-vs-mh-rs/$version, $release, $machine: installed" <<<"$status"
+build_log=/var/lib/dkms/ip-vs-mh-rs/$version/$release/$machine/log/make.log
 [[ -f $build_log ]] || build_log=/var/lib/dkms/ip-vs-mh-rs/$version/build/make.log
 check "DKMS's build log ($build_log) shows the module linked" grep -q 'ip_vs_mh.ko' "$build_log"
 refuse "and no compiler warning" grep -qiE '(^|[^-])warning:' "$build_log"
@@ -108,48 +136,56 @@ if [[ -n $ko ]]; then
 	esac
 fi
 
-step "a kernel upgrade: $release2's headers, first without linux-source-$(series "$release2")"
-upload2=$(apt-cache show "linux-headers-$release2" | sed -n 's/^Version: //p' | head -n 1)
-apt_get install "linux-headers-$release2" >"$log" 2>&1
-status=$?
-sed 's/^/  | /' "$log"
-refuse "the DKMS hook fails without the source" test "$status" = 0
-# DKMS keeps what its build step printed in make.log and points there.
-build_log=/var/lib/dkms/ip-vs-mh-rs/$version/build/make.log
-check "apt's output points at DKMS's make.log" grep -q "Consult $build_log" "$log"
-sed 's/^/  make.log | /' "$build_log"
-check "which holds one error line, naming what is missing, and no compiler output" \
-	bash -c "test \"\$(grep -c '^error: ' '$build_log')\" = 1 &&
-		grep -q '^error: no kernel source for $release2: install linux-source-$(series "$release2")' '$build_log' &&
-		! grep -qE '^(make|gcc|rustc|cc)' '$build_log'"
-check "linux-source-$(series "$release2") of the same upload installs ($upload2)" \
-	apt_get install "linux-source-$(series "$release2")=$upload2"
-apt_get install --reinstall "linux-headers-$release2" >"$log" 2>&1
-status=$?
-sed 's/^/  | /' "$log"
-check "then the headers' DKMS hook builds and installs for $release2" test "$status" = 0
-status=$(dkms status ip-vs-mh-rs)
-echo "dkms status: $status"
-check "dkms status: installed for $release2" grep -q "ip-vs-mh-rs/$version, $release2, x86_64: installed" <<<"$status"
-check "and still for $release" grep -q "ip-vs-mh-rs/$version, $release, x86_64: installed" <<<"$status"
-ko2=$(find "/lib/modules/$release2/updates/dkms" -name 'ip_vs_mh.ko*' 2>/dev/null | head -n 1)
-check "its module has $release2's vermagic" bash -c "test -n '$ko2' && modinfo -F vermagic '$ko2' | grep -q '^$release2 '"
+if [[ -n $release2 ]]; then
+	step "a kernel upgrade: $release2's headers, first without linux-source-$(series "$release2")"
+	upload2=$(apt-cache show "linux-headers-$release2" | sed -n 's/^Version: //p' | head -n 1)
+	apt_get install "linux-headers-$release2" >"$log" 2>&1
+	status=$?
+	sed 's/^/  | /' "$log"
+	refuse "the DKMS hook fails without the source" test "$status" = 0
+	# DKMS keeps what its build step printed in make.log and points there.
+	build_log=/var/lib/dkms/ip-vs-mh-rs/$version/build/make.log
+	check "apt's output points at DKMS's make.log" grep -q "Consult $build_log" "$log"
+	sed 's/^/  make.log | /' "$build_log"
+	check "which holds one error line, naming what is missing, and no compiler output" \
+		bash -c "test \"\$(grep -c '^error: ' '$build_log')\" = 1 &&
+			grep -q '^error: no kernel source for $release2: install linux-source-$(series "$release2")' '$build_log' &&
+			! grep -qE '^(make|gcc|rustc|cc)' '$build_log'"
+	check "linux-source-$(series "$release2") of the same upload installs ($upload2)" \
+		apt_get install "linux-source-$(series "$release2")=$upload2"
+	apt_get install --reinstall "linux-headers-$release2" >"$log" 2>&1
+	status=$?
+	sed 's/^/  | /' "$log"
+	check "then the headers' DKMS hook builds and installs for $release2" test "$status" = 0
+	status=$(dkms status ip-vs-mh-rs)
+	echo "dkms status: $status"
+	check "dkms status: installed for $release2" grep -q "ip-vs-mh-rs/$version, $release2, $machine: installed" <<<"$status"
+	check "and still for $release" grep -q "ip-vs-mh-rs/$version, $release, $machine: installed" <<<"$status"
+	ko2=$(find "/lib/modules/$release2/updates/dkms" -name 'ip_vs_mh.ko*' 2>/dev/null | head -n 1)
+	check "its module has $release2's vermagic" bash -c "test -n '$ko2' && modinfo -F vermagic '$ko2' | grep -q '^$release2 '"
+else
+	echo "(no kernel upgrade in this system: UPGRADE is -)"
+fi
 
-step "apt install ./ip-vs-mh-tool"
-check "it installs" apt_get install "$tool_deb"
-check "mh-tool runs" bash -c "mh-tool --version | grep -qx 'mh-tool $version'"
-check "its man pages are installed" bash -c "man -w mh-tool && man -w mh-tool-metrics" 
-check "and its bash, zsh and fish completions" test -f /usr/share/bash-completion/completions/mh-tool \
-	-a -f /usr/share/zsh/vendor-completions/_mh-tool -a -f /usr/share/fish/vendor_completions.d/mh-tool.fish
-# What bash does on "mh-tool me<TAB>".
-completes() {
-	# shellcheck disable=SC1091 # the installed file
-	source /usr/share/bash-completion/completions/mh-tool
-	local COMP_WORDS=(mh-tool me) COMP_CWORD=1 COMP_LINE="mh-tool me" COMP_POINT=10 COMPREPLY=()
-	_mh-tool mh-tool me mh-tool
-	[[ ${COMPREPLY[*]} == metrics ]]
-}
-check "bash completes its commands (mh-tool me<TAB>: metrics)" completes
+if [[ -n $tool_deb ]]; then
+	step "apt install ./ip-vs-mh-tool"
+	check "it installs" apt_get install "$tool_deb"
+	check "mh-tool runs" bash -c "mh-tool --version | grep -qx 'mh-tool $version'"
+	check "its man pages are installed" bash -c "man -w mh-tool && man -w mh-tool-metrics"
+	check "and its bash, zsh and fish completions" test -f /usr/share/bash-completion/completions/mh-tool \
+		-a -f /usr/share/zsh/vendor-completions/_mh-tool -a -f /usr/share/fish/vendor_completions.d/mh-tool.fish
+	# What bash does on "mh-tool me<TAB>".
+	completes() {
+		# shellcheck disable=SC1091 # the installed file
+		source /usr/share/bash-completion/completions/mh-tool
+		local COMP_WORDS=(mh-tool me) COMP_CWORD=1 COMP_LINE="mh-tool me" COMP_POINT=10 COMPREPLY=()
+		_mh-tool mh-tool me mh-tool
+		[[ ${COMPREPLY[*]} == metrics ]]
+	}
+	check "bash completes its commands (mh-tool me<TAB>: metrics)" completes
+else
+	echo "(not checked in this system: $debs has no ip-vs-mh-tool for $arch)"
+fi
 
 step "apt remove, then purge (dpkg --purge)"
 rm -rf "$saved"
