@@ -167,7 +167,10 @@ else
 	echo "(no kernel upgrade in this system: UPGRADE is -)"
 fi
 
+# The packages this system got, which the removal takes away.
+packages=(ip-vs-mh-rs-dkms)
 if [[ -n $tool_deb ]]; then
+	packages+=(ip-vs-mh-tool)
 	step "apt install ./ip-vs-mh-tool"
 	check "it installs" apt_get install "$tool_deb"
 	check "mh-tool runs" bash -c "mh-tool --version | grep -qx 'mh-tool $version'"
@@ -190,7 +193,7 @@ fi
 step "apt remove, then purge (dpkg --purge)"
 rm -rf "$saved"
 cp -a "$cache" "$saved"
-apt_get remove ip-vs-mh-rs-dkms ip-vs-mh-tool >"$log" 2>&1
+apt_get remove "${packages[@]}" >"$log" 2>&1
 status=$?
 sed 's/^/  | /' "$log"
 check "apt remove succeeds" test "$status" = 0
@@ -206,7 +209,7 @@ check "and the headers' target.json" bash -c "! ls /usr/src/linux-headers-*/scri
 check "mh-tool is gone" test ! -e /usr/bin/mh-tool
 # What remove keeps of the packages (their state), which apt no longer
 # finds by name: purged with dpkg, as apt would.
-check "purge succeeds" dpkg --purge ip-vs-mh-rs-dkms ip-vs-mh-tool
+check "purge succeeds" dpkg --purge "${packages[@]}"
 check "purge takes the metadata cache ($cache)" test ! -e "$cache"
 left=$(dpkg-query -W -f '${Package} ${Status}\n' 'ip-vs-mh-*' 2>/dev/null | grep -v 'not-installed$')
 check "dpkg knows neither package (${left:-nothing left})" test -z "$left"
