@@ -43,10 +43,12 @@ options=(--variant=apt --mode=root --aptopt='Acquire::Retries "3"'
 # The root is remade when what makes it changes.
 key=$(printf '%s\n' "${options[@]}" "${sources[@]}" | sha256sum | cut -c1-16)
 
+# An arm64 system's programs run here only while binfmt_misc knows the
+# emulator: making the root and every later command in it need that.
+[[ $arch == amd64 ]] || "$PROJECT_DIR/scripts/binfmt-arm64.sh"
 if [[ ! -f $root/.root-$key ]]; then
 	command -v mmdebstrap >/dev/null ||
 		die "mmdebstrap is missing (scripts/bootstrap.sh installs it)"
-	[[ $arch == amd64 ]] || "$PROJECT_DIR/scripts/binfmt-arm64.sh"
 	log "making a $suite $arch system with apt and dpkg in $root (mmdebstrap), for the $name"
 	rm -rf "$root" "$root.tmp"
 	mkdir -p "$(dirname "$root")"
@@ -59,7 +61,6 @@ if [[ ! -f $root/.root-$key ]]; then
 	touch "$root/.apt-updated"
 fi
 # Fresh package lists, at most once a day.
-[[ $arch == amd64 ]] || "$PROJECT_DIR/scripts/binfmt-arm64.sh"
 if [[ -n $(find "$root/.apt-updated" -mmin +1440) ]]; then
 	"$PROJECT_DIR/scripts/in-root.sh" "$root" -- apt-get -q update >&2 ||
 		die "apt-get update in $root failed: deb.debian.org must be reachable"
