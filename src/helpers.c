@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Wrappers for static inline functions and macros only; all logic is in
- * Rust. Module metadata lives in the Rust module! block.
+ * Rust. Module metadata lives in the Rust module! block, but for the
+ * parameter module! cannot declare (a writable one, parsed from text).
  */
 #include <linux/build_bug.h>
 #include <linux/lockdep.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <net/ip_vs.h>
@@ -77,4 +79,28 @@ void *ip_vs_mh_rs_sched_data_locked(const struct ip_vs_service *svc)
 void ip_vs_mh_rs_publish_sched_data(struct ip_vs_service *svc, void *data)
 {
 	rcu_assign_pointer(*(void __rcu **)&svc->sched_data, data);
+}
+
+/*
+ * service_tab_index: its value and operations are Rust's
+ * (src/ipvs/writable_param.rs), which calls them under the module's
+ * parameter mutex, as the kernel does.
+ */
+struct ip_vs_mh_rs_writable_param;
+extern struct ip_vs_mh_rs_writable_param ip_vs_mh_rs_service_tab_index;
+extern const struct kernel_param_ops ip_vs_mh_rs_service_tab_index_ops;
+module_param_cb(service_tab_index, &ip_vs_mh_rs_service_tab_index_ops,
+		&ip_vs_mh_rs_service_tab_index, 0644);
+__MODULE_PARM_TYPE(service_tab_index, "string");
+MODULE_PARM_DESC(service_tab_index,
+		 "Table sizes of services that use the scheduler mh, by service: entries SERVICE=INDEX separated by commas, SERVICE as tcp:ADDR:PORT, udp:..., sctp:... (IPv6 in brackets) or fwm:MARK, INDEX 8 to 17 as for tab_index (e.g. tcp:10.0.0.1:80=16,fwm:7=9); root may rewrite it, and a service's table takes its new size at its next destination change. Other services of mh get tab_index");
+
+void ip_vs_mh_rs_param_lock(void)
+{
+	kernel_param_lock(THIS_MODULE);
+}
+
+void ip_vs_mh_rs_param_unlock(void)
+{
+	kernel_param_unlock(THIS_MODULE);
 }

@@ -97,7 +97,7 @@ impl Schedulers {
             mh <- ipvs::Registration::new(module, mh::NAME, mh::Mh::new(size, canonical)),
             sized <- pin_init::pin_init_array_from_fn(|i| {
                 let (name, size) = mh::SIZED[i];
-                ipvs::Registration::new(module, name, mh::Mh::new(size, canonical))
+                ipvs::Registration::new(module, name, mh::Mh::sized(size, canonical))
             }),
         }))
     }
@@ -115,7 +115,8 @@ fn parameter(value: impl Borrow<u32>) -> u32 {
 }
 
 /// The table size and order the module parameters ask for; a bad value
-/// fails the load with one line in the kernel log.
+/// of any parameter (`service_tab_index` too, which `mh` reads at each
+/// build) fails the load with one line in the kernel log.
 fn parameters() -> Result<(maglev::TableSize, bool)> {
     let index = parameter(module_parameters::tab_index.value());
     let Ok(size) = maglev::TableSize::new(index) else {
@@ -136,6 +137,8 @@ fn parameters() -> Result<(maglev::TableSize, bool)> {
             return Err(EINVAL);
         }
     };
+    // Last: a bad value given for it at load fails the load here.
+    ipvs::SERVICE_TAB_INDEX.go_live("service_tab_index")?;
     Ok((size, canonical))
 }
 

@@ -20,6 +20,7 @@ mod rcu_box;
 mod read_once;
 mod registration;
 mod service;
+mod writable_param;
 
 pub(crate) use dest::Dest;
 pub(crate) use dests::{
@@ -36,6 +37,10 @@ pub(crate) use registration::{
     Scheduler, //
 };
 pub(crate) use service::Service;
+pub(crate) use writable_param::{
+    ip_vs_mh_rs_service_tab_index as SERVICE_TAB_INDEX,
+    ParamValue, //
+};
 
 // `addr_bytes` copies the union by its size.
 kernel::static_assert!(

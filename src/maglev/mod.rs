@@ -46,6 +46,7 @@ mod permutation;
 mod populate;
 #[cfg(maglev_full)]
 mod service_file;
+mod service_sizes;
 mod siphash;
 mod size;
 mod slot;
@@ -78,6 +79,12 @@ pub use populate::{
     free_list_len,
     Cursor,
     Populated, //
+};
+pub use service_sizes::{
+    size_entries,
+    SizeEntry,
+    SizeEntryError,
+    SizeEntryProblem, //
 };
 pub use size::TableSize;
 pub use slot::Slot;
@@ -126,6 +133,11 @@ pub use populate::{
 };
 #[cfg(maglev_full)]
 pub use service_file::service_file_lines;
+#[cfg(maglev_full)]
+pub use service_sizes::{
+    Protocol,
+    ServiceKey, //
+};
 #[cfg(maglev_full)]
 pub use siphash::{
     hsiphash,

@@ -8,11 +8,13 @@
 
 #![forbid(unsafe_code)]
 
+mod service_sizes;
 mod summary;
 mod table;
 
 use crate::{
     ipvs::{
+        self,
         Build,
         Current,
         Dest,
@@ -29,6 +31,7 @@ use core::{
     fmt, //
 };
 use kernel::prelude::*;
+pub(crate) use service_sizes::ServiceSizes;
 pub(crate) use table::{
     Order,
     Table, //
@@ -66,24 +69,47 @@ const fn size(index: u32) -> TableSize {
 /// The Maglev hashing scheduler, with what was chosen at load time.
 pub(crate) struct Mh {
     size: TableSize,
+    /// Services named in `service_tab_index` get the size it gives them
+    /// (`mh` only: a sized name is the size it says).
+    by_service: bool,
     /// Every table in canonical order (module parameter `canonical_order`),
     /// whatever the services' flags.
     canonical_order: bool,
 }
 
 impl Mh {
-    /// The scheduler with table size `size`; `canonical_order` makes every
-    /// service's table order-independent.
+    /// `mh`: table size `size` but for the services `service_tab_index`
+    /// names; `canonical_order` makes every service's table
+    /// order-independent.
     pub(crate) fn new(size: TableSize, canonical_order: bool) -> Self {
         Self {
             size,
+            by_service: true,
             canonical_order,
         }
     }
 
-    /// The table size.
+    /// A scheduler of one table size for every service (`mh-8` ...).
+    pub(crate) fn sized(size: TableSize, canonical_order: bool) -> Self {
+        Self {
+            by_service: false,
+            ..Self::new(size, canonical_order)
+        }
+    }
+
+    /// The table size of services that `service_tab_index` does not name.
     pub(crate) fn size(&self) -> TableSize {
         self.size
+    }
+
+    /// The size of `svc`'s next table.
+    fn size_of(&self, svc: &Service) -> TableSize {
+        if !self.by_service {
+            return self.size;
+        }
+        ipvs::SERVICE_TAB_INDEX
+            .with(|sizes| sizes.and_then(|sizes| sizes.size_for(svc)))
+            .unwrap_or(self.size)
     }
 
     /// Whether every table is in canonical order (`canonical_order=1`).
@@ -101,7 +127,7 @@ impl Scheduler for Mh {
         current: Option<Current<'_, Table>>,
     ) -> Result<Build<'a, Table>> {
         let order = Order::new(svc.service().flags().canonical, self.canonical_order);
-        Table::build(self.size, order, svc, current)
+        Table::build(self.size_of(svc.service()), order, svc, current)
     }
 
     // Inlined into the IPVS callback: one call less per new connection.
