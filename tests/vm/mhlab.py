@@ -188,10 +188,11 @@ class Lab:
             sh("ip", "netns", "del", old)
 
     # Schedulers -----------------------------------------------------------
-    def load(self, kind, index):
+    def load(self, kind, index, params=()):
         """Loads the C (kind "c") or Rust ("rust") mh with table index, for
         a director with no services, connection entries or trashed
-        destinations: the flows sent from now on are all scheduled afresh."""
+        destinations: the flows sent from now on are all scheduled afresh.
+        `params` are more parameters of the Rust module."""
         self.remove_schedulers()
         if self.used:
             self.new_director()
@@ -202,7 +203,7 @@ class Lab:
         if left:
             raise RuntimeError(f"the director starts with {left} connection entries")
         if kind == "rust":
-            sh("insmod", RUST_KO, f"tab_index={index}")
+            sh("insmod", RUST_KO, f"tab_index={index}", *params)
         elif index == kernel_tab_index():
             sh("insmod", c_mh_ko())
         else:

@@ -19,12 +19,24 @@
    table much larger than the pool: the busiest server's share of slots
    (the view's `share`) is about 1.2 times its fair share with mh-8 (251
    slots: 2 or 3 each), within 0.1% of it with mh-17.
+6. Sizes by service for clients that can only name `mh` (keepalived): the
+   module parameter service_tab_index gives two services of `mh` index 16
+   and 9; each answers as step 2's mh-16 and mh-9 services (which agree
+   with C at those sizes), the view shows each under mh with its size,
+   another service of mh keeps tab_index. Rewritten through sysfs, a
+   service's table takes its new size at its next destination change
+   (`ipvsadm -e` at the same weight), not before, and then answers as step
+   2's service of that size; a bad value is refused
+   with one line saying why, and the old value stays; a bad value given at
+   load fails the load with one line.
 """
+import os
 import random
+import subprocess
 import sys
 
-from mhlab import (VIP, Lab, check, dest_name, finish, kernel_tab_index, loaded, random_flows, sh,
-                   unload_modules, view)
+from mhlab import (RUST_KO, VIP, Lab, check, dest_name, finish, kernel_tab_index, loaded, random_flows,
+                   sh, unload_modules, view)
 
 KERNEL = kernel_tab_index()
 VIP4 = VIP[4]
@@ -143,6 +155,98 @@ def balance(lab):
           "mh-17: the busiest server gets within 0.1% of its fair share")
 
 
+PARAM = "/sys/module/ip_vs_mh/parameters/service_tab_index"
+
+
+def kernel_log_after(marker):
+    """The kernel log's lines after the line `marker` (written to /dev/kmsg)."""
+    lines = sh("dmesg").stdout.splitlines()
+    at = max((i for i, line in enumerate(lines) if line.endswith(marker)), default=len(lines))
+    return lines[at + 1:]
+
+
+def write_param(text):
+    """Writes `text` to service_tab_index as root would: (accepted, the
+    kernel's lines about it)."""
+    marker = f"sizes.py: writing service_tab_index {random.random()}"
+    with open("/dev/kmsg", "w") as kmsg:
+        kmsg.write(marker + "\n")
+    # One write(2), as `echo` makes: a buffered file would write again
+    # when it is closed after a refusal.
+    fd = os.open(PARAM, os.O_WRONLY)
+    try:
+        os.write(fd, (text + "\n").encode())
+        accepted = True
+    except OSError:
+        accepted = False
+    finally:
+        os.close(fd)
+    return accepted, kernel_log_after(marker)
+
+
+def by_parameter(lab, flows, rust):
+    """Step 6."""
+    p16, _, _, f16 = service_of("mh-16")
+    p9, _, _, f9 = service_of("mh-9")
+    p12, _, _, f12 = service_of("mh")
+    given = f"udp:{VIP4}:{p16}=16,udp:{VIP4}:{p9}=9"
+    lab.load("rust", KERNEL, [f"service_tab_index={given}"])
+    with open(PARAM) as f:
+        shown = f.read().strip()
+    check(shown == given, f"service_tab_index reads back as given ({shown})")
+    for port, flags, index in ((p16, f16, 16), (p9, f9, 9), (p12, f12, KERNEL)):
+        lab.service(4, flags, port=port)
+        lab.add_all(DESTS)
+        got = lab.schedule(flows[port])
+        seen = service_view(port)
+        check(seen is not None and seen["scheduler"] == "mh" and seen["table"]["index"] == index,
+              f"port {port}: the view shows scheduler mh, table index {index} "
+              f"({seen and seen['scheduler']}, {seen and seen['table']['index']})")
+        same = sum(1 for a, b in zip(got, rust[port]) if a == b)
+        check(same == len(got), f"port {port}: mh at index {index} answers as step 2's service "
+                                f"there ({same} of {len(got)} flows)")
+    # Rewritten: the mh-16 service is to get index 11, and the mh-9 one is
+    # named no more. Every server is available, so flows go where step 2's
+    # mh-11 service sent them whatever mh-fallback says; those flows were
+    # not sent in this step, so no connection entry answers for them.
+    p11 = service_of("mh-11")[0]
+    accepted, lines = write_param(f"udp:{VIP4}:{p16}=11")
+    check(accepted and not lines, f"service_tab_index rewritten through sysfs ({lines})")
+    seen = service_view(p16)
+    check(seen["table"]["index"] == 16, "the table in force keeps index 16 until a destination changes")
+    rebuilds = seen["table"]["rebuilds"]
+    dest, weight = DESTS[0]
+    sh("ipvsadm", "-e", "-u", f"{VIP4}:{p16}", "-r", dest, "-m", "-w", str(weight))
+    seen = service_view(p16)
+    check(seen["table"]["index"] == 11 and seen["table"]["rebuilds"] == rebuilds + 1,
+          f"ipvsadm -e at the same weight rebuilds it at index 11 ({seen['table']['index']}, "
+          f"rebuilds {rebuilds} -> {seen['table']['rebuilds']})")
+    lab.port = p16  # the service flows go to (lab.service made p12's last)
+    new = lab.schedule(flows[p11])
+    same = sum(1 for a, b in zip(new, rust[p11]) if a == b)
+    check(same == len(new), f"new flows go where the mh-11 service sent them ({same} of {len(new)})")
+    check(service_view(p9)["table"]["index"] == 9,
+          "the service named no more keeps its table until its own next change")
+    for bad, why in ((f"udp:{VIP4}:{p16}=18", "index 18 is out of range: it must be 8 to 17"),
+                     (f"udp:{VIP4}:{p16}=9,UDP:{VIP4}:{p16}=10", "entry 2: the service is named twice"),
+                     (f"icmp:{VIP4}:1=9", "the service must start with tcp:, udp:, sctp: or fwm:")):
+        accepted, lines = write_param(bad)
+        with open(PARAM) as f:
+            kept = f.read().strip()
+        check(not accepted and len(lines) == 1 and why in lines[0] and kept == f"udp:{VIP4}:{p16}=11",
+              f"'{bad}' is refused with one line ({lines}), the old value stays ({kept})")
+    lab.remove_schedulers()
+    marker = f"sizes.py: loading with a bad value {random.random()}"
+    with open("/dev/kmsg", "w") as kmsg:
+        kmsg.write(marker + "\n")
+    r = subprocess.run(["insmod", RUST_KO, f"service_tab_index=udp:{VIP4}:{p16}=99"],
+                       capture_output=True, text=True)
+    lines = kernel_log_after(marker)
+    check(r.returncode != 0 and not loaded("ip_vs_mh") and len(lines) == 1
+          and "service_tab_index: entry 1: index 99 is out of range" in lines[0],
+          f"a bad value at load fails the load with one line ({lines})")
+
+
 def main():
     lab = Lab()
     try:
@@ -154,6 +258,7 @@ def main():
         against_c(lab, flows, rust)
         live_switch(lab, flows, rust)
         balance(lab)
+        by_parameter(lab, flows, rust)
     finally:
         lab.close()
     return finish()
