@@ -14,6 +14,12 @@
 #     a failover resets none;
 #   - with inhibit_on_failure (weight 0 instead of removal) the digests stay
 #     equal in both modes.
+# Each case with a failover first checks that dir1's connections went where
+# its table sends them (mh-tool's lookup on the view). A last case gives
+# each keepalived two virtual servers of `lvs_sched mh` and the module the
+# parameter service_tab_index (VIP:80 at index 16, VIP:81 at index 9): both
+# directors build each service at its size, agree, and fail over with no
+# connection reset.
 : "${TEST_FAILOVER_CONNS:=300}"
 source "$(dirname "$0")/lib.sh"
 source "$TESTS_DIR/failover_lib.sh"
@@ -37,35 +43,40 @@ ka_cleanup() {
 }
 fo_extra_cleanup=ka_cleanup
 
-# ka_start DIR MODE: DIR's keepalived.conf (MODE "removal" or "inhibit"),
-# and keepalived on it, in the foreground, logging to a file of its own.
+# ka_start DIR MODE [VPORT...]: DIR's keepalived.conf (MODE "removal" or
+# "inhibit"), one virtual server per VPORT (default 80), each with the four
+# real servers, and keepalived on it, in the foreground, logging to a file
+# of its own.
 ka_start() {
-	local dir=$1 mode=$2 k port
+	local dir=$1 mode=$2 k port vport
+	shift 2
 	port=808${dir#dir}
 	mkdir -p "$WORK/$dir"
 	{
 		echo "global_defs {"
 		echo "    router_id $dir"
 		echo "}"
-		echo "virtual_server $VIP 80 {"
-		echo "    lvs_sched mh"
-		echo "    mh-port"
-		echo "    lvs_method DR"
-		echo "    protocol TCP"
-		echo "    delay_loop 0.5"
-		[[ $mode == inhibit ]] && echo "    inhibit_on_failure"
-		for k in 1 2 3 4; do
-			echo "    real_server 10.8.0.2$k 80 {"
-			echo "        weight ${WEIGHTS[k - 1]}"
-			echo "        TCP_CHECK {"
-			echo "            connect_port $port"
-			echo "            connect_timeout 1"
-			echo "            retry 1"
-			echo "            delay_before_retry 0.5"
-			echo "        }"
-			echo "    }"
+		for vport in "${@:-80}"; do
+			echo "virtual_server $VIP $vport {"
+			echo "    lvs_sched mh"
+			echo "    mh-port"
+			echo "    lvs_method DR"
+			echo "    protocol TCP"
+			echo "    delay_loop 0.5"
+			[[ $mode == inhibit ]] && echo "    inhibit_on_failure"
+			for k in 1 2 3 4; do
+				echo "    real_server 10.8.0.2$k $vport {"
+				echo "        weight ${WEIGHTS[k - 1]}"
+				echo "        TCP_CHECK {"
+				echo "            connect_port $port"
+				echo "            connect_timeout 1"
+				echo "            retry 1"
+				echo "            delay_before_retry 0.5"
+				echo "        }"
+				echo "    }"
+			done
+			echo "}"
 		done
-		echo "}"
 	} >"$WORK/$dir/keepalived.conf"
 	# -n foreground, -l log to stderr, -D details, -C checkers only (no
 	# VRRP), -G no syslog; pid files of its own (two instances on a host).
@@ -91,12 +102,22 @@ ka_compare() { "$MH_TOOL" compare --view "$1" --view "$1" --service "$(fo_label 
 ka_equal() { grep -q '^equal digests' <<<"$1"; }
 ka_differ() { grep -q '^digests differ' <<<"$1"; }
 
+# "PORT:SCHEDULER:INDEX ..." of DIR's services (the view), by port.
+ka_sizes() { python3 "$TESTS_DIR/mhlab.py" sizes "$1" | paste -sd ' '; }
+
 declare -A summary
-# ka_case NAME MODULE_PARAMETERS MODE DIGESTS FAILOVER FIRST_PORT
-#   DIGESTS: after the flap, "equal" or "differ"; FAILOVER: "yes" or "no".
+# ka_case NAME MODULE_PARAMETERS MODE DIGESTS FAILOVER FIRST_PORT [SIZES]
+#   DIGESTS: after the flap, "equal" or "differ"; FAILOVER: "yes" or "no";
+#   SIZES: "PORT:INDEX ...", each a virtual server of keepalived (default
+#   "80:<tab_index>") and the table index its service must get.
 ka_case() {
 	local name=$1 params=$2 mode=$3 digests=$4 failover=$5 first=$6
-	local all view cmp t0 down up
+	local sizes=${7:-80:${IPVS_MH_KERNEL_TAB_INDEX:-12}}
+	local all view cmp t0 down up vports=() services size dir
+	for size in $sizes; do
+		vports+=("${size%%:*}")
+		services+="TCP $VIP:${size%%:*} mh mh-port"$'\n'
+	done
 	all="rs4:${WEIGHTS[3]} rs3:${WEIGHTS[2]} rs2:${WEIGHTS[1]} rs1:${WEIGHTS[0]}"
 	echo "[t=${SECONDS}s]"
 	step "$name: keepalived ($mode on failure), ip_vs_mh ${params:-with default parameters}"
@@ -106,12 +127,17 @@ ka_case() {
 	check "router: VIP over both directors" ip -n router route replace "$VIP/32" \
 		nexthop via 10.8.0.11 nexthop via 10.8.0.12
 	check "dir1 on the lan" ip -n router link set p-dir1 up
-	ka_start dir1 "$mode"
-	ka_start dir2 "$mode"
+	ka_start dir1 "$mode" "${vports[@]}"
+	ka_start dir2 "$mode" "${vports[@]}"
 	check "dir1's keepalived configures rs1..rs4 (IPVS lists them newest first)" ka_wait dir1 "$all"
 	check "dir2's keepalived does the same" ka_wait dir2 "$all"
-	check "the scheduler keepalived asked for is the Rust mh, with mh-port" \
-		bash -c "[[ \$(python3 '$TESTS_DIR/mhlab.py' services dir1) == 'TCP $VIP:80 mh mh-port' ]] && grep -q O /sys/module/ip_vs_mh/taint"
+	check "the scheduler keepalived asked for is mh, with mh-port (virtual ports ${vports[*]})" \
+		fo_same "$(python3 "$TESTS_DIR/mhlab.py" services dir1 | sort)" "$(sort <<<"${services%$'\n'}")"
+	check "the module that schedules is the Rust one" fo_rust_mh
+	for dir in dir1 dir2; do
+		check "$dir: its services of mh have the table sizes they should (${sizes// /, })" \
+			fo_same "$(ka_sizes "$dir")" "$(sed -E 's/([0-9]+):([0-9]+)/\1:mh:\2/g' <<<"$sizes")"
+	done
 	view=$WORK/view-$first-start
 	cat "$VIEW" >"$view"
 	cmp=$(ka_compare "$view")
@@ -160,6 +186,9 @@ ka_case() {
 		local ports predicted
 		ports=$(awk '{print $1}' <<<"$fo_via1")
 		# shellcheck disable=SC2086 # a list of ports
+		check "$name: dir1's connections went where its table sends them (mh-tool on its view)" \
+			fo_same "$(fo_lookup "$view" dir1 $ports | sort -n)" "$fo_via1"
+		# shellcheck disable=SC2086 # a list of ports
 		predicted=$(join <(fo_lookup "$view" dir1 $ports | sort) <(fo_lookup "$view" dir2 $ports | sort) |
 			awk '$2 != $3 { print $1 }')
 		echo "mh-tool predicts $(fo_count "$predicted") of dir1's $fo_n1 connections go elsewhere through dir2"
@@ -202,11 +231,15 @@ ka_case "list order, removal" "" removal differ yes 33000
 ka_case "canonical_order=1, removal" "canonical_order=1" removal equal yes 34000
 ka_case "list order, inhibit_on_failure" "" inhibit equal no 35000
 ka_case "canonical_order=1, inhibit_on_failure" "canonical_order=1" inhibit equal no 36000
+# Sizes per service for a client that can only name mh: two virtual servers
+# of each keepalived, at index 16 and 9 by the module parameter.
+ka_case "service_tab_index, inhibit_on_failure" "service_tab_index=tcp:$VIP:80=16,tcp:$VIP:81=9" \
+	inhibit equal yes 37000 "80:16 81:9"
 
 echo "[t=${SECONDS}s]"
 step "results ($N connections per failover)"
 for name in "list order, removal" "canonical_order=1, removal" "list order, inhibit_on_failure" \
-	"canonical_order=1, inhibit_on_failure"; do
+	"canonical_order=1, inhibit_on_failure" "service_tab_index, inhibit_on_failure"; do
 	printf '%-40s %s\n' "$name:" "${summary[$name]:-not run}"
 done
 step "cleanup"

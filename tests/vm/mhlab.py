@@ -555,15 +555,28 @@ def oracle(af, index, services):
     return results
 
 
+def view_sizes(ns=None):
+    """[(virtual port, scheduler, table index or None)] of the services of
+    namespace `ns` (this process's by default) in the view, by port."""
+    inum = os.stat(f"/run/netns/{ns}" if ns else "/proc/self/ns/net").st_ino
+    found = [(int(s["addr"].rsplit(":", 1)[1]), s["scheduler"], s["table"] and s["table"]["index"])
+             for s in view() if int(s["netns"]) == inum and s["proto"] != "FWM"]
+    return sorted(found)
+
+
 def main(argv):
     """The listings for the bash scenarios, one record per line:
     `services [NS]` prints "PROTO VIP SCHEDULER [FLAGS]", `dests [NS]`
-    "DEST WEIGHT" in IPVS's list order, `conns [NS]` "CLIENT SERVER"."""
-    if len(argv) not in (2, 3) or argv[1] not in ("services", "dests", "conns"):
-        print(f"usage: {os.path.basename(argv[0])} services|dests|conns [NETNS]", file=sys.stderr)
+    "DEST WEIGHT" in IPVS's list order, `conns [NS]` "CLIENT SERVER",
+    `sizes [NS]` "PORT:SCHEDULER:INDEX" (the view's, by port)."""
+    if len(argv) not in (2, 3) or argv[1] not in ("services", "dests", "conns", "sizes"):
+        print(f"usage: {os.path.basename(argv[0])} services|dests|conns|sizes [NETNS]", file=sys.stderr)
         return 2
     ns = argv[2] if len(argv) == 3 else None
-    if argv[1] == "services":
+    if argv[1] == "sizes":
+        for port, scheduler, index in view_sizes(ns):
+            print(f"{port}:{scheduler}:{index}")
+    elif argv[1] == "services":
         for record in services(ns):
             print(" ".join(field for field in record if field))
     elif argv[1] == "dests":
