@@ -23,12 +23,17 @@ refused_load tab_index=abc "ip_vs_mh: \`abc' invalid for parameter \`tab_index'"
 refused_load tab_index=-1 "ip_vs_mh: \`-1' invalid for parameter \`tab_index'"
 refused_load canonical_order=2 'ip_vs_mh: canonical_order=2 is out of range: it must be 0 or 1'
 refused_load canonical_order=yes "ip_vs_mh: \`yes' invalid for parameter \`canonical_order'"
+refused_load service_tab_index=tcp:10.0.0.1:80=18 \
+	'ip_vs_mh: service_tab_index: entry 1: index 18 is out of range: it must be 8 to 17'
+refused_load 'service_tab_index=udp:10.0.0.1:53=9,fwm:0=9' \
+	'ip_vs_mh: service_tab_index: entry 2: the firewall mark must be 1 to 4294967295'
 refuse "no module left loaded after refused loads" module_loaded ip_vs_mh
 check "modinfo: description" modinfo_has '^description:.*Maglev'
 check "modinfo: license" modinfo_has '^license:.*GPL'
 check "modinfo: author" modinfo_has '^author:'
 check "modinfo: parameter tab_index" modinfo_has '^parm:.*tab_index'
 check "modinfo: parameter canonical_order" modinfo_has '^parm:.*canonical_order:.*canonical order'
+check "modinfo: parameter service_tab_index, a string" modinfo_has '^parm:.*service_tab_index:.*SERVICE=INDEX.*(string)$'
 
 step "the C and the Rust mh cannot be loaded at once"
 check "load C ip_vs_mh" load_c_mh
