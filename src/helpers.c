@@ -84,12 +84,15 @@ void ip_vs_mh_rs_publish_sched_data(struct ip_vs_service *svc, void *data)
 /*
  * service_tab_index: its value and operations are Rust's
  * (src/ipvs/writable_param.rs), which calls them under the module's
- * parameter mutex, as the kernel does.
+ * parameter mutex, as the kernel does. Parsing allocates: built into a
+ * kernel, its value on the command line is read with the device
+ * initcalls (as this module's init), not before the allocator is up as a
+ * module_param_cb would be.
  */
 struct ip_vs_mh_rs_writable_param;
 extern struct ip_vs_mh_rs_writable_param ip_vs_mh_rs_service_tab_index;
 extern const struct kernel_param_ops ip_vs_mh_rs_service_tab_index_ops;
-module_param_cb(service_tab_index, &ip_vs_mh_rs_service_tab_index_ops,
+device_param_cb(service_tab_index, &ip_vs_mh_rs_service_tab_index_ops,
 		&ip_vs_mh_rs_service_tab_index, 0644);
 __MODULE_PARM_TYPE(service_tab_index, "string");
 MODULE_PARM_DESC(service_tab_index,
