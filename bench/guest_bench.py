@@ -30,6 +30,9 @@ to nothing: what is left is the scheduler's own cost.
 - memory: every allocation made with the scheduler module's code on the
   stack (the allocator's events with a stack trace each), still held after
   S services of N servers were created, per service.
+- memory-sizes: the same at every table size, 5 services of 100 servers:
+  the Rust module's sized schedulers (`-s mh-8` .. `-s mh-17`, the size a
+  service chooses) against the C mh built at each index.
 - during: while one CPU rewrites a table back and forth between two weight
   sets (M=65521, mh-fallback, half the servers quiesced), the other sends
   new connections: their cost, and how many went to a server that neither
@@ -59,11 +62,13 @@ CLOCK = os.environ.get("BENCH_CLOCK", "time")
 BOOT = int(os.environ.get("BENCH_BOOT", "1"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a short run to try the bench
-ALL = "schedule rebuild quiesce canonical bulk memory during e2e e2e-churn"
+ALL = "schedule rebuild quiesce canonical bulk memory memory-sizes during e2e e2e-churn"
 ONLY = set(os.environ.get("BENCH_ONLY", ALL).split())
 TRACING = "/sys/kernel/tracing"
 VIP, VPORT = "10.0.0.100", 53
 SIZES = {12: 4093, 16: 65521}
+# The slots of table indices 8 to 17.
+TABLE_SLOTS = (251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071)
 IMPLS = ("c", "rust", "rr")
 RS_COUNT = 10
 
@@ -164,9 +169,11 @@ def scheduler(impl):
     return "rr" if impl == "rr" else "mh"
 
 
-def service_lines(impl, port, flags, weights, net="10.0.1"):
+def service_lines(impl, port, flags, weights, net="10.0.1", sched=None):
+    """ipvsadm -R lines of a service and its servers; `sched` names the
+    scheduler instead of impl's."""
     svc = f"{VIP}:{port}"
-    lines = [f"-A -u {svc} -s {scheduler(impl)}"
+    lines = [f"-A -u {svc} -s {sched or scheduler(impl)}"
              + (f" -b {','.join(flags)}" if flags and impl != "rr" else "")]
     for k, w in enumerate(weights):
         lines.append(f"-a -u {svc} -r {dest(net, k)}:{port} -g -w {w}")
@@ -429,25 +436,45 @@ def traced_allocations(module, action):
     return sites
 
 
+def memory_row(group, impl, index, n, services, sched=None, **row):
+    """Creates `services` services of `n` servers under `impl` (loaded at
+    `index`; `sched` names the Rust scheduler instead of mh) and emits what
+    the module holds per service."""
+    load(impl, index)
+    lines = []
+    for s in range(services):
+        lines += service_lines(impl, 1000 + s, [], [1] * n, net="10.2", sched=sched)
+    # Retired Rust tables are freed after an RCU grace period: wait for
+    # those frees before the tracing stops.
+    sites = traced_allocations(MODULES[impl], lambda: (restore(lines), time.sleep(2)))
+    if not sites:
+        raise RuntimeError(f"no allocation of {MODULES[impl]} was seen: the memory "
+                           "measure would read 0 for it")
+    top = sorted(sites.items(), key=lambda kv: -kv[1])[:4]
+    emit(group=group, N=n, impl=impl, services=services, module=MODULES[impl],
+         bytes_per_service=sum(sites.values()) / services,
+         top_sites=";".join(f"{site}={b // services}" for site, b in top), **row)
+    unload()
+
+
 def bench_memory(index):
     for n, services in ((10, 20), (100, 5), (1000, 2)):
         for rep in range(REPS):
             for impl in rotation(rep, ("c", "rust")):
-                load(impl, index)
-                lines = []
-                for s in range(services):
-                    lines += service_lines(impl, 1000 + s, [], [1] * n, net="10.2")
-                # Retired Rust tables are freed after an RCU grace period:
-                # wait for those frees before the tracing stops.
-                sites = traced_allocations(MODULES[impl], lambda: (restore(lines), time.sleep(2)))
-                if not sites:
-                    raise RuntimeError(f"no allocation of {MODULES[impl]} was seen: the memory "
-                                       "measure would read 0 for it")
-                top = sorted(sites.items(), key=lambda kv: -kv[1])[:4]
-                emit(group="memory", M=SIZES[index], N=n, impl=impl, rep=rep, services=services,
-                     module=MODULES[impl], bytes_per_service=sum(sites.values()) / services,
-                     top_sites=";".join(f"{site}={b // services}" for site, b in top))
-                unload()
+                memory_row("memory", impl, index, n, services, M=SIZES[index], rep=rep)
+
+
+def bench_memory_sizes():
+    """Per service at every table size: the Rust module loaded at the
+    kernel's index serves each size under its sized name."""
+    for index, slots in enumerate(TABLE_SLOTS, start=8):
+        for rep in range(REPS):
+            for impl in rotation(rep, ("c", "rust")):
+                if impl == "rust":
+                    memory_row("memory-sizes", impl, KERNEL_INDEX, 100, 5, sched=f"mh-{index}",
+                               M=slots, index=index, rep=rep)
+                else:
+                    memory_row("memory-sizes", impl, index, 100, 5, M=slots, index=index, rep=rep)
 
 
 def bench_during(pktgen, function):
@@ -574,6 +601,9 @@ def main():
     for index in SIZES if "memory" in ONLY else ():
         print(f"== memory, M={SIZES[index]}", flush=True)
         bench_memory(index)
+    if "memory-sizes" in ONLY:
+        print("== memory at every table size, N=100", flush=True)
+        bench_memory_sizes()
 
     # Profiling comes last: it slows the functions it times.
     schedule_fn = traceable(["ip_vs_schedule"])

@@ -3,7 +3,9 @@
 by side: min / median / max over the runs of every boot, the ratio of the
 medians, and the goal with its verdict.
 
-usage: report.py RESULTS.jsonl
+usage: report.py RESULTS.jsonl [--only GROUP...]
+--only reports the named groups of a run that measured only those
+(BENCH_ONLY); without it every group must be in the results.
 Profiled costs are the scheduler's own: the IPVS function's cost with the
 scheduler, minus its cost with rr (see bench/guest_bench.py). Under the
 "instructions" clock they are guest instructions per call; under "time",
@@ -70,8 +72,20 @@ def cell(stat, unit):
     return f"{fmt(stat.lo, unit)} / {fmt(stat.mid, unit)} / {fmt(stat.hi, unit)}"
 
 
+# Every group bench/guest_bench.py measures.
+GROUPS = ("schedule", "rebuild", "quiesce", "canonical", "bulk", "memory", "memory-sizes", "during",
+          "e2e", "e2e-churn")
+
+
 def main():
-    rows = load(sys.argv[1])
+    args = sys.argv[1:]
+    # RESULTS alone, or RESULTS --only and at least one group.
+    if not args or (len(args) > 1 and (args[1] != "--only" or len(args) == 2)):
+        print(next(line for line in __doc__.splitlines() if line.startswith("usage:")), file=sys.stderr)
+        return 2
+    expected = args[2:] or GROUPS
+    rows = [r for r in load(args[0]) if r["group"] in expected or r["group"] in ("info", "profiled")]
+    absent = [g for g in expected if not any(r["group"] == g for r in rows)]
     info = next((r for r in rows if r["group"] == "info"), {})
     prof = next((r for r in rows if r["group"] == "profiled"), {})
     missing = False
@@ -110,7 +124,7 @@ def main():
         base = values(clock, group, "rr", key, **match)
         return own.minus(base) if own and base else own
 
-    sizes = sorted({r["M"] for r in rows if "M" in r and r["group"] != "bulk"})
+    sizes = sorted({r["M"] for r in rows if "M" in r and r["group"] not in ("bulk", "memory-sizes")})
     cases = []
     for r in rows:
         if r["group"] == "schedule" and r["case"] not in cases:
@@ -163,6 +177,15 @@ def main():
           "instructions", lines)
 
     lines = []
+    for index, m in sorted({(r["index"], r["M"]) for r in rows if r["group"] == "memory-sizes"}):
+        lines.append((f"kernel memory per service, M={m} (index {index}; Rust: -s mh-{index}), N=100",
+                      values("instructions", "memory-sizes", "c", "bytes_per_service", M=m),
+                      values("instructions", "memory-sizes", "rust", "bytes_per_service", M=m),
+                      "bytes", None))
+    table("Memory per service at every table size (Rust: the sized scheduler a service names; "
+          "C: the C mh built at that index)", "instructions", lines)
+
+    lines = []
     for group, what in (("e2e", "new connections per second, one vCPU sending"),
                         ("e2e-churn", "new connections per second, every vCPU sending, servers changing")):
         for m in sizes:
@@ -170,12 +193,13 @@ def main():
                           values("time", group, "rust", "conns_per_s", M=m), "rate", None))
     table("End to end (pktgen, UDP, direct routing; higher is better)", "time", lines)
 
-    during = [(impl, values(c, "during", impl, "mixed")) for impl in ("c", "rust") for c in ("time",)]
-    print("### Flows sent to a server that neither table gives them, while the table is rewritten\n")
-    for impl, stat in during:
-        print(f"- {impl}: {cell(stat, 'count')} per run of "
-              f"{next((r['sent'] for r in rows if r['group'] == 'during'), '?')} flows")
-    print()
+    if "during" in expected:
+        during = [(impl, values(c, "during", impl, "mixed")) for impl in ("c", "rust") for c in ("time",)]
+        print("### Flows sent to a server that neither table gives them, while the table is rewritten\n")
+        for impl, stat in during:
+            print(f"- {impl}: {cell(stat, 'count')} per run of "
+                  f"{next((r['sent'] for r in rows if r['group'] == 'during'), '?')} flows")
+        print()
 
     accelerators = sorted({r.get("accelerator", "?") for r in rows if r["group"] == "info"})
     print(f"Accelerator: {', '.join(accelerators)}. "
@@ -195,7 +219,9 @@ def main():
               f"{r.get('calls', r.get('conns'))} of {r['sent']} datagrams reached the scheduler")
     if missing:
         print("\nerror: a measurement is missing (see the tables)")
-    return 1 if problems or missing else 0
+    for group in absent:
+        print(f"\nerror: the results have no measurement of {group}")
+    return 1 if problems or missing or absent else 0
 
 
 sys.exit(main())

@@ -12,6 +12,9 @@
 # (the guest's raw results go to bench/results/); the boots' logs stay in
 # OUTPUT_DIR (default: a directory under the cache).
 # BENCH_QUICK=1 makes a short run for trying the benchmark itself.
+# BENCH_ONLY="GROUP..." (of bench/guest_bench.py) runs those groups only, in
+# the boots that measure them, and writes their tables to OUTPUT_DIR's
+# kernel.md, not BENCHMARKS.md, which only a whole run writes.
 source "$(dirname "$0")/common.sh"
 
 out=${1:-$CACHE_DIR/bench/$(date +%Y%m%d-%H%M%S)}
@@ -26,8 +29,9 @@ export IPVS_MH_KO=$kdir/modroot/lib/modules/$release/kernel/net/netfilter/ipvs/m
 [[ -f $IPVS_MH_KO ]] || die "the release kernel has no in-tree Rust ip_vs_mh ($IPVS_MH_KO)"
 export IPVS_MH_KERNEL_TAB_INDEX
 IPVS_MH_KERNEL_TAB_INDEX=$(sed -n 's/^CONFIG_IP_VS_MH_TAB_INDEX=//p' "$kdir/.config")
-# The benchmark compares at M=4093 (index 12) and M=65521 (index 16).
-for index in 12 16; do
+# The benchmark compares at M=4093 (index 12) and M=65521 (index 16), and
+# the memory of a service at every size (memory-sizes).
+for index in 8 9 10 11 12 13 14 15 16 17; do
 	[[ $index == "$IPVS_MH_KERNEL_TAB_INDEX" ]] && continue
 	read -r _ ko < <("$PROJECT_DIR/scripts/build-reference-mh.sh" "$kdir" "$index")
 	export "IPVS_MH_REFERENCE_$index=$ko"
@@ -37,24 +41,37 @@ export BENCH_RESULTS=/run/job/bench-results.jsonl
 : >"$out/results.jsonl"
 # boot|clock|runs per measurement|groups
 boots=(
-	"1|instructions|2|memory schedule rebuild quiesce canonical bulk during"
-	"2|instructions|2|memory schedule rebuild quiesce canonical bulk during"
+	"1|instructions|2|memory memory-sizes schedule rebuild quiesce canonical bulk during"
+	"2|instructions|2|memory memory-sizes schedule rebuild quiesce canonical bulk during"
 	"3|time|5|e2e e2e-churn schedule rebuild quiesce canonical bulk during"
 	"4|time|5|e2e e2e-churn schedule rebuild quiesce canonical bulk during"
 )
+only=${BENCH_ONLY:-}
 for spec in "${boots[@]}"; do
 	IFS='|' read -r boot clock reps groups <<<"$spec"
+	if [[ -n $only ]]; then
+		groups=$(comm -12 <(tr ' ' '\n' <<<"$groups" | sort) <(tr ' ' '\n' <<<"$only" | sort) | paste -sd ' ')
+		[[ -n $groups ]] || continue
+	fi
 	[[ -n ${BENCH_QUICK:-} ]] && reps=1
 	args=()
 	[[ $clock == instructions ]] && args+=(--icount)
 	log "in-kernel benchmark, boot $boot of ${#boots[@]} (clock: $clock)"
-	BENCH_BOOT=$boot BENCH_CLOCK=$clock BENCH_REPS=$reps BENCH_ONLY=${BENCH_ONLY:-$groups} \
+	BENCH_BOOT=$boot BENCH_CLOCK=$clock BENCH_REPS=$reps BENCH_ONLY=$groups \
 		"$PROJECT_DIR/scripts/run-vm.sh" --kernel "$kdir" "${args[@]}" --timeout 7200 --keep "$out/guest-$boot" -- \
 		python3 "$PROJECT_DIR/bench/guest_bench.py" ||
 		die "the benchmark guest failed (boot $boot); its log is above"
 	[[ -s $out/guest-$boot/bench-results.jsonl ]] || die "boot $boot wrote no results"
 	cat "$out/guest-$boot/bench-results.jsonl" >>"$out/results.jsonl"
 done
+
+if [[ -n $only ]]; then
+	# shellcheck disable=SC2086 # a list of groups
+	python3 "$PROJECT_DIR/bench/report.py" "$out/results.jsonl" --only $only >"$out/kernel.md" ||
+		die "the report found missing or failed measurements (see $out/kernel.md)"
+	log "BENCH_ONLY=$only: tables in $out/kernel.md (BENCHMARKS.md left as it was)"
+	exit 0
+fi
 
 log "userspace benchmark of the hashing core"
 (cd "$PROJECT_DIR/userspace-tests" && cargo run --quiet --release --bin bench) >"$out/userspace.md"
