@@ -436,11 +436,11 @@ def traced_allocations(module, action):
     return sites
 
 
-def memory_row(group, impl, index, n, services, sched=None, **row):
+def memory_row(group, impl, load_index, n, services, sched=None, **row):
     """Creates `services` services of `n` servers under `impl` (loaded at
-    `index`; `sched` names the Rust scheduler instead of mh) and emits what
-    the module holds per service."""
-    load(impl, index)
+    table index `load_index`; `sched` names the Rust scheduler instead of
+    mh) and emits what the module holds per service, with `row`."""
+    load(impl, load_index)
     lines = []
     for s in range(services):
         lines += service_lines(impl, 1000 + s, [], [1] * n, net="10.2", sched=sched)
