@@ -5,8 +5,8 @@
 //! scheduler parses from text: what `module!`'s parameters (read once, at
 //! load, integers and bool) do not offer.
 //!
-//! `src/helpers.c` declares each one with `module_param_cb`, naming the
-//! value and the operations defined here; the kernel calls those under the
+//! `src/helpers.c` declares each one (`device_param_cb`), naming the value
+//! and the operations defined here; the kernel calls those under the
 //! module's parameter mutex (`kernel_param_lock`), at load and for every
 //! write or read through sysfs, and readers here take that same mutex.
 //!
@@ -195,7 +195,9 @@ unsafe extern "C" fn set<T: ParamValue>(
     };
     match T::parse(text.trim()) {
         Ok(value) => {
+            // The last value given wins, at load as later.
             state.value = Some(value);
+            state.load_error = None;
             0
         }
         Err(error) if state.live => {

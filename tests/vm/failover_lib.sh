@@ -217,14 +217,36 @@ fo_field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 
 # the source ports FIRST_PORT...; checks they are all established, echo, and
 # spread over both directors. Sets fo_out, fo_ctl, fo_first, fo_via1
 # ("<port> <server>" of dir1's connections), fo_via2, fo_n1, fo_n2.
+# A scenario whose routes a daemon keeps sets fo_watch_routes=1: if the
+# router's route to the VIP changed while the connections opened (a session
+# flap of a starved emulated guest moves connections between the directors
+# mid-handshake, which says nothing of the scheduler), they are closed and
+# opened once more from the next N ports, and the scenario says why.
 fo_open() {
-	local name=$1 fifo=$WORK/client-$2.ctl ready established echo_ok greet
+	local name=$1 fifo=$WORK/client-$2.ctl ready established echo_ok greet moved
 	fo_first=$2 fo_out=$WORK/client-$2.out
 	mkfifo "$fifo"
+	[[ -n ${fo_watch_routes:-} ]] && fo_routes_watch
 	ip netns exec client python3 "$TESTS_DIR/failover_client.py" "$VIP" 80 "$N" "$fo_first" <"$fifo" >"$fo_out" 2>&1 &
 	client_pid=$!
 	exec {fo_ctl}>"$fifo"
 	check "$name: client opened its connections" fo_wait_line "$fo_out" '^ready ' "$client_pid" 240
+	if [[ -n ${fo_watch_routes:-} ]]; then
+		moved=$(fo_routes_unwatch)
+		if [[ -n $moved && ${3:-} == again ]]; then
+			echo "$name: the route to the VIP changed again while they opened:"
+			sed 's/^/  /' <<<"$moved"
+		elif [[ -n $moved ]]; then
+			echo "$name: the router's route to the VIP changed while the connections opened:"
+			sed 's/^/  /' <<<"$moved"
+			echo "$name: closing them and opening $N more from port $((fo_first + N))"
+			kill -0 "$client_pid" 2>/dev/null && echo close >&"$fo_ctl" || true
+			exec {fo_ctl}>&-
+			wait "$client_pid" || true
+			fo_open "$name" $((fo_first + N)) again
+			return
+		fi
+	fi
 	ready=$(awk '$1 == "ready"' "$fo_out")
 	echo "client: $ready"
 	established=$(fo_field "$ready" established)
@@ -243,6 +265,18 @@ fo_open() {
 		test "$(fo_distinct_ports "$fo_via1"$'\n'"$fo_via2")" -eq "$N" -a $((fo_n1 + fo_n2)) -eq "$N"
 	check "$name: the directors' tables name the server that greeted" \
 		fo_same "$greet" "$(sort -n <<<"$fo_via1"$'\n'"$fo_via2")"
+}
+
+# fo_routes_watch / fo_routes_unwatch: the router's route changes of the
+# VIP between the two (ip monitor), printed by the second.
+fo_routes_watch() {
+	ip -n router monitor route >"$WORK/route-changes" 2>/dev/null &
+	fo_routes_pid=$!
+}
+fo_routes_unwatch() {
+	kill "$fo_routes_pid" 2>/dev/null || true
+	wait "$fo_routes_pid" 2>/dev/null || true
+	grep -F "$VIP" "$WORK/route-changes" || true
 }
 
 # fo_go: the client sends a second message on every connection now.

@@ -6,6 +6,7 @@ VIP=10.0.0.100
 
 shares() { awk '{print $2}' <<<"$1" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1} END {print ""}'; }
 modinfo_has() { modinfo "$RUST_KO" | grep -q "$1"; }
+tab_param_is() { [[ $(cat /sys/module/ip_vs_mh/parameters/service_tab_index) == "$1" ]]; }
 
 step "module parameters: a bad value fails the load with one line in the kernel log"
 reset_ipvs
@@ -28,6 +29,10 @@ refused_load service_tab_index=tcp:10.0.0.1:80=18 \
 refused_load 'service_tab_index=udp:10.0.0.1:53=9,fwm:0=9' \
 	'ip_vs_mh: service_tab_index: entry 2: the firewall mark must be 1 to 4294967295'
 refuse "no module left loaded after refused loads" module_loaded ip_vs_mh
+check "service_tab_index given twice at load: the last value wins (a bad one before it is forgotten)" \
+	insmod "$RUST_KO" service_tab_index=tcp:10.0.0.1:80=18 service_tab_index=tcp:10.0.0.1:80=9
+check "  and reads back" tab_param_is 'tcp:10.0.0.1:80=9'
+check "  unload" rmmod ip_vs_mh
 check "modinfo: description" modinfo_has '^description:.*Maglev'
 check "modinfo: license" modinfo_has '^license:.*GPL'
 check "modinfo: author" modinfo_has '^author:'
