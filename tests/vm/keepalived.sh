@@ -104,6 +104,17 @@ ka_differ() { grep -q '^digests differ' <<<"$1"; }
 
 # "PORT:SCHEDULER:INDEX ..." of DIR's services (the view), by port.
 ka_sizes() { python3 "$TESTS_DIR/mhlab.py" sizes "$1" | paste -sd ' '; }
+# ka_sizes_are DIR SIZES: until DIR's services are SIZES (ka_sizes; 30 s):
+# keepalived may still be creating the later ones.
+ka_sizes_are() {
+	local start=$SECONDS
+	while ((SECONDS - start < 30)); do
+		[[ $(ka_sizes "$1") == "$2" ]] && return 0
+		sleep 0.2
+	done
+	echo "$1's services: '$(ka_sizes "$1")', not '$2'"
+	return 1
+}
 
 declare -A summary
 # ka_case NAME MODULE_PARAMETERS MODE DIGESTS FAILOVER FIRST_PORT [SIZES]
@@ -131,13 +142,13 @@ ka_case() {
 	ka_start dir2 "$mode" "${vports[@]}"
 	check "dir1's keepalived configures rs1..rs4 (IPVS lists them newest first)" ka_wait dir1 "$all"
 	check "dir2's keepalived does the same" ka_wait dir2 "$all"
+	for dir in dir1 dir2; do
+		check "$dir: its services of mh have the table sizes they should (${sizes// /, })" \
+			ka_sizes_are "$dir" "$(sed -E 's/([0-9]+):([0-9]+)/\1:mh:\2/g' <<<"$sizes")"
+	done
 	check "the scheduler keepalived asked for is mh, with mh-port (virtual ports ${vports[*]})" \
 		fo_same "$(python3 "$TESTS_DIR/mhlab.py" services dir1 | sort)" "$(sort <<<"${services%$'\n'}")"
 	check "the module that schedules is the Rust one" fo_rust_mh
-	for dir in dir1 dir2; do
-		check "$dir: its services of mh have the table sizes they should (${sizes// /, })" \
-			fo_same "$(ka_sizes "$dir")" "$(sed -E 's/([0-9]+):([0-9]+)/\1:mh:\2/g' <<<"$sizes")"
-	done
 	view=$WORK/view-$first-start
 	cat "$VIEW" >"$view"
 	cmp=$(ka_compare "$view")
