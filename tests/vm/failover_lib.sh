@@ -233,12 +233,11 @@ fo_open() {
 	check "$name: client opened its connections" fo_wait_line "$fo_out" '^ready ' "$client_pid" 240
 	if [[ -n ${fo_watch_routes:-} ]]; then
 		moved=$(fo_routes_unwatch)
-		if [[ -n $moved && ${3:-} == again ]]; then
-			echo "$name: the route to the VIP changed again while they opened:"
+		if [[ -n $moved ]]; then
+			echo "$name: the router's route to the VIP changed while the connections opened${3:+ ($3)}:"
 			sed 's/^/  /' <<<"$moved"
-		elif [[ -n $moved ]]; then
-			echo "$name: the router's route to the VIP changed while the connections opened:"
-			sed 's/^/  /' <<<"$moved"
+		fi
+		if [[ -n $moved && ${3:-} != again ]]; then
 			echo "$name: closing them and opening $N more from port $((fo_first + N))"
 			kill -0 "$client_pid" 2>/dev/null && echo close >&"$fo_ctl" || true
 			exec {fo_ctl}>&-

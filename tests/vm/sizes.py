@@ -32,7 +32,6 @@
 """
 import os
 import random
-import subprocess
 import sys
 
 from mhlab import (RUST_KO, VIP, Lab, check, dest_name, finish, kernel_tab_index, loaded, random_flows,
@@ -158,19 +157,31 @@ def balance(lab):
 PARAM = "/sys/module/ip_vs_mh/parameters/service_tab_index"
 
 
+def kernel_log_mark(what):
+    """Writes a unique line about `what` into the kernel log, and returns
+    it for kernel_log_after."""
+    marker = f"sizes.py: {what} {random.random()}"
+    with open("/dev/kmsg", "w") as kmsg:
+        kmsg.write(marker + "\n")
+    return marker
+
+
 def kernel_log_after(marker):
-    """The kernel log's lines after the line `marker` (written to /dev/kmsg)."""
+    """The kernel log's lines after the line `marker` (kernel_log_mark)."""
     lines = sh("dmesg").stdout.splitlines()
     at = max((i for i, line in enumerate(lines) if line.endswith(marker)), default=len(lines))
     return lines[at + 1:]
 
 
+def read_param():
+    with open(PARAM) as f:
+        return f.read().strip()
+
+
 def write_param(text):
     """Writes `text` to service_tab_index as root would: (accepted, the
     kernel's lines about it)."""
-    marker = f"sizes.py: writing service_tab_index {random.random()}"
-    with open("/dev/kmsg", "w") as kmsg:
-        kmsg.write(marker + "\n")
+    marker = kernel_log_mark("writing service_tab_index")
     # One write(2), as `echo` makes: a buffered file would write again
     # when it is closed after a refusal.
     fd = os.open(PARAM, os.O_WRONLY)
@@ -191,8 +202,7 @@ def by_parameter(lab, flows, rust):
     p12, _, _, f12 = service_of("mh")
     given = f"udp:{VIP4}:{p16}=16,udp:{VIP4}:{p9}=9"
     lab.load("rust", KERNEL, [f"service_tab_index={given}"])
-    with open(PARAM) as f:
-        shown = f.read().strip()
+    shown = read_param()
     check(shown == given, f"service_tab_index reads back as given ({shown})")
     for port, flags, index in ((p16, f16, 16), (p9, f9, 9), (p12, f12, KERNEL)):
         lab.service(4, flags, port=port)
@@ -231,16 +241,12 @@ def by_parameter(lab, flows, rust):
                      (f"udp:{VIP4}:{p16}=9,UDP:{VIP4}:{p16}=10", "entry 2: the service is named twice"),
                      (f"icmp:{VIP4}:1=9", "the service must start with tcp:, udp:, sctp: or fwm:")):
         accepted, lines = write_param(bad)
-        with open(PARAM) as f:
-            kept = f.read().strip()
+        kept = read_param()
         check(not accepted and len(lines) == 1 and why in lines[0] and kept == f"udp:{VIP4}:{p16}=11",
               f"'{bad}' is refused with one line ({lines}), the old value stays ({kept})")
     lab.remove_schedulers()
-    marker = f"sizes.py: loading with a bad value {random.random()}"
-    with open("/dev/kmsg", "w") as kmsg:
-        kmsg.write(marker + "\n")
-    r = subprocess.run(["insmod", RUST_KO, f"service_tab_index=udp:{VIP4}:{p16}=99"],
-                       capture_output=True, text=True)
+    marker = kernel_log_mark("loading with a bad value")
+    r = sh("insmod", RUST_KO, f"service_tab_index=udp:{VIP4}:{p16}=99", check=False)
     lines = kernel_log_after(marker)
     check(r.returncode != 0 and not loaded("ip_vs_mh") and len(lines) == 1
           and "service_tab_index: entry 1: index 99 is out of range" in lines[0],
