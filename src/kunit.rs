@@ -70,7 +70,8 @@ mod tests {
             &mut last_weights,
             &mut cursors,
             &mut free,
-            &mut slots,
+            // Allocated filled with EMPTY just above.
+            maglev::EmptySlots::filled(&mut slots),
         );
         let built =
             maglev::build(size, None, &mut items, |d| *d, |_| None, out).map_err(|_| EINVAL)?;
@@ -239,7 +240,14 @@ mod tests {
             cursors: &mut cursors,
             free: &mut free,
         };
-        assert!(maglev::populate(size, &perms, &[1, 1], scratch, &mut short).is_err());
+        assert!(maglev::populate(
+            size,
+            &perms,
+            &[1, 1],
+            scratch,
+            maglev::EmptySlots::filled(&mut short)
+        )
+        .is_err());
         assert!(short.iter().all(|&s| s == u16::EMPTY));
         // An allocation the kernel cannot satisfy is an error, not an oops.
         let huge = KVVec::<u64>::with_capacity(usize::MAX / 16, GFP_KERNEL | __GFP_NOWARN);

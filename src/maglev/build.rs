@@ -15,7 +15,10 @@ use super::populate::{
     Scratch, //
 };
 use super::size::TableSize;
-use super::slot::Slot;
+use super::slot::{
+    EmptySlots,
+    Slot, //
+};
 
 /// The caller's buffers for one build, all in table order: what the build
 /// lays out for each destination, the scratch, and the table.
@@ -26,8 +29,8 @@ pub struct Layout<'a, S> {
     pub last_weights: &'a mut [i32],
     /// The build's scratch.
     pub scratch: Scratch<'a>,
-    /// The table (`size.slots()` long).
-    pub slots: &'a mut [S],
+    /// The table (`size.slots()` long), empty.
+    pub slots: EmptySlots<'a, S>,
 }
 
 impl<'a, S> Layout<'a, S> {
@@ -39,7 +42,7 @@ impl<'a, S> Layout<'a, S> {
         last_weights: &'a mut [i32],
         cursors: &'a mut [Cursor],
         free: &'a mut [u32],
-        slots: &'a mut [S],
+        slots: EmptySlots<'a, S>,
     ) -> Self {
         Layout {
             perms,

@@ -87,7 +87,10 @@ pub use service_sizes::{
     SizeEntryProblem, //
 };
 pub use size::TableSize;
-pub use slot::Slot;
+pub use slot::{
+    EmptySlots,
+    Slot, //
+};
 pub use summary::{
     count_slots,
     Share, //

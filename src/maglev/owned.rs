@@ -4,8 +4,8 @@
 //! `mh-tool` and the tests; the module lays its buffers out itself).
 
 use super::{
-    build, count_slots, free_list_len, lookup, turns, Addr, Availability, Cursor, Dest, Error,
-    Layout, Owners, Permutation, Populated, Slot, TableSize,
+    build, count_slots, free_list_len, lookup, turns, Addr, Availability, Cursor, Dest, EmptySlots,
+    Error, Layout, Owners, Permutation, Populated, Slot, TableSize,
 };
 use alloc::{vec, vec::Vec};
 
@@ -79,7 +79,7 @@ impl<S: Slot> OwnedTable<S> {
             &mut self.last_weights,
             &mut self.cursors,
             &mut self.free,
-            &mut self.slots,
+            EmptySlots::clear(&mut self.slots),
         );
         self.built = build(self.size, keys, items, dest, |_| None, out)?;
         Ok(())

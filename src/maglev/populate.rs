@@ -21,7 +21,10 @@
 use super::error::Error;
 use super::permutation::Permutation;
 use super::size::TableSize;
-use super::slot::Slot;
+use super::slot::{
+    EmptySlots,
+    Slot, //
+};
 use super::weights::{
     turns,
     weights,
@@ -29,15 +32,74 @@ use super::weights::{
 };
 use core::num::NonZeroU64;
 
-/// One destination's scratch during a build: the slot its next probe
-/// starts from, its stride, how many slots it claims per round, and the
-/// inverse of its stride modulo M (0 until the build needs it).
+/// One destination's scratch during a build: the slot its walk last
+/// reached (the one it claimed last, or one step before its first
+/// preference), its stride as a step and what brings a step that left the
+/// table back into it (see [`Stride`]), how many slots it claims per round,
+/// and the inverse of its skip modulo M (0 until the build needs it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cursor {
-    next: u32,
-    skip: u32,
+    last: u32,
+    stride: Stride,
     turns: u32,
     inverse: u32,
+}
+
+/// A destination's walk through its permutation: slot after slot, `skip`
+/// apart modulo M.
+///
+/// Stepping by `skip` or back by `M - skip` reaches the same slot, and a
+/// step that leaves the table costs a second one, so the walk steps by the
+/// shorter of the two: it leaves the table on at most half of its steps
+/// (on a quarter, on average) instead of on up to all of them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Stride {
+    /// `skip` or `skip - M`: in `(-M/2, M/2]`.
+    step: i32,
+    /// `-M` when stepping forward, `M` when back.
+    wrap: i32,
+}
+
+impl Stride {
+    /// The stride of `skip` for `m` slots (`0 < skip < m < 2^31`).
+    fn new(skip: u32, m: u32) -> Self {
+        // Both below 2^31: the casts keep them, the differences fit.
+        let (skip, m) = (skip as i32, m as i32);
+        if skip <= m.wrapping_sub(skip) {
+            Stride {
+                step: skip,
+                wrap: m.wrapping_neg(),
+            }
+        } else {
+            Stride {
+                step: skip.wrapping_sub(m),
+                wrap: m,
+            }
+        }
+    }
+
+    /// The slot one step before `slot` (below `m`): where a walk that
+    /// first probes `slot` starts.
+    fn before(self, slot: u32, m: u32) -> u32 {
+        // Both below 2^31, and the step within (-m/2, m/2]: no wrap.
+        let at = i64::from(slot).wrapping_sub(i64::from(self.step));
+        let at = if at < 0 {
+            at.wrapping_add(i64::from(m))
+        } else if at >= i64::from(m) {
+            at.wrapping_sub(i64::from(m))
+        } else {
+            at
+        };
+        // Within [0, m): the conversion cannot fail.
+        u32::try_from(at).unwrap_or(0)
+    }
+
+    /// The step and the wrap as offsets to add to a slot index (two's
+    /// complement: adding one wrapping subtracts its magnitude).
+    #[inline(always)]
+    fn offsets(self) -> (usize, usize) {
+        (self.step as isize as usize, self.wrap as isize as usize)
+    }
 }
 
 /// What a build found out besides the slots (by default: an empty table's).
@@ -95,16 +157,16 @@ pub struct Scratch<'a> {
 /// permutation that is not one of `size` ([`Permutation::new`]) is
 /// [`Error::BadPermutation`]. On error nothing is written.
 ///
-/// Every slot is written, whatever `slots` held: with an index into the
-/// destinations, or [`Slot::EMPTY`] when no destination has a positive last
-/// weight (or there is none), as in C.
+/// Every slot is claimed by a destination, or stays [`Slot::EMPTY`] when no
+/// destination has a positive last weight (or there is none), as in C.
 pub fn populate<S: Slot>(
     size: TableSize,
     perms: &[Permutation],
     last_weights: &[i32],
     scratch: Scratch<'_>,
-    slots: &mut [S],
+    slots: EmptySlots<'_, S>,
 ) -> Result<Populated, Error> {
+    let slots = slots.into_slice();
     let m = size.slots();
     let n = perms.len();
     let listed = free_list_len(size);
@@ -126,7 +188,6 @@ pub fn populate<S: Slot>(
         return Err(Error::BadPermutation);
     }
 
-    slots.fill(S::EMPTY);
     let w = weights(last_weights, size);
     if w.gcd < 1 {
         return Ok(Populated {
@@ -135,9 +196,10 @@ pub fn populate<S: Slot>(
         });
     }
     for ((c, p), &lw) in scratch.cursors.iter_mut().zip(perms).zip(last_weights) {
+        let stride = Stride::new(p.skip, m);
         *c = Cursor {
-            next: p.offset,
-            skip: p.skip,
+            last: stride.before(p.offset, m),
+            stride,
             turns: turns(lw, w),
             inverse: 0,
         };
@@ -168,7 +230,7 @@ fn fill<S: Slot>(
     // The list is shorter than the table (free_list_len), so the last
     // claims always come from it.
     let listed = u32::try_from(free.list.len()).unwrap_or(m);
-    let Some(resume) = walk_rounds(cursors, m.saturating_sub(listed), slots)? else {
+    let Some(resume) = walk_rounds(cursors, m.saturating_sub(listed), slots) else {
         // No destination has turns: C would spin forever, but this cannot
         // happen when gcd >= 1. The rest stays empty.
         return Ok(cursors.len());
@@ -214,68 +276,100 @@ struct Resume {
 /// The rounds while slots are claimed by walking: `claims` of them, from an
 /// empty table. `None` if no destination has turns.
 ///
-/// With equal weights every destination claims one slot per round, so this
-/// loop is kept to what a claim needs.
-fn walk_rounds<S: Slot>(
-    cursors: &mut [Cursor],
-    claims: u32,
-    slots: &mut [S],
-) -> Result<Option<Resume>, Error> {
-    let mut left = claims;
+/// Whole rounds run without counting single claims: this loop is where a
+/// build spends most of its instructions, so it is kept to what a claim
+/// needs (and with equal weights, every destination claiming one slot per
+/// round, to less).
+fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) -> Option<Resume> {
+    // At most 2^31 turns for each of at most 2^17 destinations: no wrap.
+    let per_round = cursors
+        .iter()
+        .fold(0u64, |sum, c| sum.wrapping_add(u64::from(c.turns)));
+    if per_round == 0 {
+        return None;
+    }
+    let one_each = cursors.iter().all(|c| c.turns == 1);
+    let mut left = u64::from(claims);
     let mut first_round = true;
-    loop {
-        let before = left;
-        for (i, c) in cursors.iter_mut().enumerate() {
-            let slot = S::from_index(i);
-            for t in 0..c.turns {
-                if left == 0 {
-                    return Ok(Some(Resume {
-                        dest: i,
-                        turns_done: t,
-                        first_round,
-                    }));
+    while left >= per_round {
+        if one_each {
+            for (i, c) in cursors.iter_mut().enumerate() {
+                let at = claim(slots, c.last as usize, c.stride, S::from_index(i));
+                // Below m, the table size, which is a u32: the cast keeps it.
+                c.last = at as u32;
+            }
+        } else {
+            for (i, c) in cursors.iter_mut().enumerate() {
+                let (slot, stride) = (S::from_index(i), c.stride);
+                let mut at = c.last as usize;
+                for _ in 0..c.turns {
+                    at = claim(slots, at, stride, slot);
                 }
-                walk(c, slots, slot)?;
-                left = left.wrapping_sub(1);
+                // As above.
+                c.last = at as u32;
             }
         }
+        left = left.wrapping_sub(per_round);
         first_round = false;
-        if left == before {
-            return Ok(None);
-        }
     }
+    // The last, partial round (`left` < `per_round`: it ends in this round).
+    for (i, c) in cursors.iter_mut().enumerate() {
+        let (slot, stride) = (S::from_index(i), c.stride);
+        let mut at = c.last as usize;
+        for t in 0..c.turns {
+            if left == 0 {
+                // As above.
+                c.last = at as u32;
+                return Some(Resume {
+                    dest: i,
+                    turns_done: t,
+                    first_round,
+                });
+            }
+            at = claim(slots, at, stride, slot);
+            left = left.wrapping_sub(1);
+        }
+        // As above.
+        c.last = at as u32;
+    }
+    // Not reached: fewer claims were left than the round has turns.
+    Some(Resume {
+        dest: cursors.len(),
+        turns_done: 0,
+        first_round: false,
+    })
 }
 
-/// Walks the destination's permutation from its cursor to the next free
-/// slot, gives it `slot` and moves the cursor past it. The table size is
-/// prime and `1 <= skip <` it, so a free slot is found while the table is
-/// not full.
+/// Walks a permutation with `stride` from the slot after `at` to the first
+/// free slot, gives it `slot`, and returns it: the next walk starts past
+/// it. The table size is prime and the stride not a multiple of it, so the
+/// walk ends while a slot is free (the caller claims fewer slots than the
+/// table has).
 #[inline(always)]
-fn walk<S: Slot>(c: &mut Cursor, slots: &mut [S], slot: S) -> Result<(), Error> {
-    let m = slots.len();
-    let skip = c.skip as usize;
-    let mut at = c.next as usize;
+fn claim<S: Slot>(slots: &mut [S], mut at: usize, stride: Stride, slot: S) -> usize {
+    let (step, wrap) = stride.offsets();
+    // `at` is in the table; a step takes it at most once out of it: to
+    // below 2m going forward, or below zero (a huge index) going back.
+    // Either is past the table's end, where one wrap brings it back.
     loop {
-        // `at` is below 2m: past the table it wraps, which the bounds
-        // check finds.
-        match slots.get_mut(at) {
-            Some(v) if *v == S::EMPTY => {
-                *v = slot;
-                break;
+        at = at.wrapping_add(step);
+        let v = match slots.get_mut(at) {
+            Some(v) => Some(v),
+            // The wrap checks the slot it lands on itself (rather than
+            // going round the loop), so that a step costs no more than the
+            // step, its bound and its probe.
+            None => {
+                at = at.wrapping_add(wrap);
+                slots.get_mut(at)
             }
-            // at, skip < m: the sum cannot wrap.
-            Some(_) => at = at.wrapping_add(skip),
-            None => at = at.checked_sub(m).ok_or(Error::BufferSize)?,
+        };
+        if let Some(v) = v {
+            if *v == S::EMPTY {
+                *v = slot;
+                return at;
+            }
         }
     }
-    // The destination took this slot: its next walk starts past it.
-    at = at.wrapping_add(skip);
-    if at >= m {
-        at = at.wrapping_sub(m);
-    }
-    // Below m, the table size, which is a u32: the cast keeps it whole.
-    c.next = at as u32;
-    Ok(())
 }
 
 /// The last free slots, once few are left (see the module documentation).
@@ -289,20 +383,28 @@ impl Free<'_> {
     /// caller counted them).
     fn collect<S: Slot>(&mut self, slots: &[S]) -> Result<(), Error> {
         const CHUNK: usize = 8;
-        let chunks = slots.chunks(CHUNK);
+        let chunks = slots.chunks_exact(CHUNK);
+        let tail = chunks.remainder();
+        // Almost every slot is taken: a chunk (of a length known here, so
+        // its checks are unrolled) is checked as a whole.
         for (k, chunk) in chunks.enumerate() {
-            // Almost every slot is taken: a chunk is checked as a whole.
-            if !chunk.contains(&S::EMPTY) {
-                continue;
+            if chunk.contains(&S::EMPTY) {
+                // Below slots.len(): no overflow.
+                self.list_empty(chunk, k.wrapping_mul(CHUNK))?;
             }
-            for (j, &v) in chunk.iter().enumerate() {
-                if v == S::EMPTY {
-                    // Below slots.len() <= u32::MAX: no overflow.
-                    let s = k.wrapping_mul(CHUNK).wrapping_add(j);
-                    *self.list.get_mut(self.len).ok_or(Error::BufferSize)? =
-                        u32::try_from(s).map_err(|_| Error::BufferSize)?;
-                    self.len = self.len.wrapping_add(1);
-                }
+        }
+        self.list_empty(tail, slots.len().wrapping_sub(tail.len()))
+    }
+
+    /// Lists the empty slots of `part`, which starts at slot `first`.
+    fn list_empty<S: Slot>(&mut self, part: &[S], first: usize) -> Result<(), Error> {
+        for (j, &v) in part.iter().enumerate() {
+            if v == S::EMPTY {
+                // Below the table's length <= u32::MAX: no overflow.
+                let s = first.wrapping_add(j);
+                *self.list.get_mut(self.len).ok_or(Error::BufferSize)? =
+                    u32::try_from(s).map_err(|_| Error::BufferSize)?;
+                self.len = self.len.wrapping_add(1);
             }
         }
         Ok(())

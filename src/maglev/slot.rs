@@ -47,3 +47,37 @@ macro_rules! unsigned_slot {
     )*};
 }
 unsigned_slot!(u16 u32);
+
+/// A table every slot of which is [`Slot::EMPTY`]: what a build starts
+/// from.
+///
+/// A build writes only the slots it claims, so the table must be empty
+/// first. Emptying it is a write of every slot, which a table just
+/// allocated filled with [`Slot::EMPTY`] has had already: such a table is
+/// taken as it is ([`EmptySlots::filled`]), a used one is emptied
+/// (`EmptySlots::clear`), so no table is written whole twice.
+pub struct EmptySlots<'a, S>(&'a mut [S]);
+
+impl<'a, S: Slot> EmptySlots<'a, S> {
+    /// Empties `slots`, whatever they hold (userspace: the module builds
+    /// only into fresh tables).
+    #[cfg(maglev_full)]
+    pub fn clear(slots: &'a mut [S]) -> Self {
+        slots.fill(S::EMPTY);
+        EmptySlots(slots)
+    }
+
+    /// Slots made empty by their caller: allocated filled with
+    /// [`Slot::EMPTY`], and not written since. Not checked (that would read
+    /// every slot again): a slot that is not empty counts as claimed, so
+    /// the table would come out wrong, and a build that ran out of empty
+    /// slots would not end. For anything else, `EmptySlots::clear`.
+    pub fn filled(slots: &'a mut [S]) -> Self {
+        EmptySlots(slots)
+    }
+
+    /// The slots, for the build to fill.
+    pub(super) fn into_slice(self) -> &'a mut [S] {
+        self.0
+    }
+}

@@ -18,6 +18,7 @@ use crate::{
         Availability,
         Carry,
         Cursor,
+        EmptySlots,
         Layout,
         Owners,
         Permutation,
@@ -351,7 +352,8 @@ impl Inputs<'_, '_> {
             self.last_weights,
             &mut cursors,
             &mut free,
-            &mut slots,
+            // Allocated filled with EMPTY just above.
+            EmptySlots::filled(&mut slots),
         );
         let items = self.lineup.as_mut_slice();
         let mut keys = KVec::new();

@@ -9,8 +9,8 @@ use common::{build, v4_host};
 use proptest::prelude::*;
 use std::num::NonZeroU32;
 use userspace_tests::maglev::{
-    free_list_len, lookup, populate, Addr, Availability, Cursor, Dest, Error, Family, Modulus,
-    Owners, Permutation, Populated, Scratch, Slot, TableSize, Weights,
+    free_list_len, lookup, populate, Addr, Availability, Cursor, Dest, EmptySlots, Error, Family,
+    Modulus, Owners, Permutation, Populated, Scratch, Slot, TableSize, Weights,
 };
 use userspace_tests::oracle::{self, CAvail};
 
@@ -55,7 +55,7 @@ fn populate_with(
     perms: &[Permutation],
     last_weights: &[i32],
     (cursors, free): (usize, usize),
-    slots: &mut [u16],
+    slots: EmptySlots<'_, u16>,
 ) -> Result<Populated, Error> {
     let mut cursors = vec![Cursor::default(); cursors];
     let mut free = vec![0u32; free];
@@ -78,17 +78,17 @@ fn buffer_sizes_are_checked() {
     let mut short = vec![0u16; 250];
     let mut slots = vec![7u16; 251];
     assert_eq!(
-        populate_with(s, &p, &lw, fits, &mut short),
+        populate_with(s, &p, &lw, fits, EmptySlots::clear(&mut short)),
         Err(Error::BufferSize)
     );
     for scratch in [(1, free), (3, free), (2, free - 1)] {
         assert_eq!(
-            populate_with(s, &p, &lw, scratch, &mut slots),
+            populate_with(s, &p, &lw, scratch, EmptySlots::filled(&mut slots)),
             Err(Error::BufferSize)
         );
     }
     assert_eq!(
-        populate_with(s, &p, &lw[..1], fits, &mut slots),
+        populate_with(s, &p, &lw[..1], fits, EmptySlots::filled(&mut slots)),
         Err(Error::BufferSize)
     );
     // A permutation that no destination of this size has.
@@ -98,13 +98,14 @@ fn buffer_sizes_are_checked() {
             skip: bad.1,
         };
         assert_eq!(
-            populate_with(s, &[bad, p[1]], &lw, fits, &mut slots),
+            populate_with(s, &[bad, p[1]], &lw, fits, EmptySlots::filled(&mut slots)),
             Err(Error::BadPermutation)
         );
     }
-    // Nothing was written on error.
+    // Nothing was written on error (the slots were taken as they were,
+    // not emptied).
     assert!(slots.iter().all(|&x| x == 7));
-    assert!(populate_with(s, &p, &lw, fits, &mut slots).is_ok());
+    assert!(populate_with(s, &p, &lw, fits, EmptySlots::clear(&mut slots)).is_ok());
     assert!(!slots.contains(&u16::EMPTY));
 }
 
@@ -133,7 +134,7 @@ fn no_positive_weight_empties_the_table() {
         let lw: Vec<i32> = dests.iter().map(|d| d.last_weight).collect();
         let fits = (dests.len(), free_list_len(s));
         let mut slots = vec![3u16; 509];
-        let built = populate_with(s, &p, &lw, fits, &mut slots).expect("builds");
+        let built = populate_with(s, &p, &lw, fits, EmptySlots::clear(&mut slots)).expect("builds");
         assert_eq!(
             built,
             Populated {
@@ -209,7 +210,13 @@ proptest! {
         let p = perms(s, &dests);
         let lw: Vec<i32> = ws[..n_states.min(n)].to_vec();
         let mut slots = vec![0u16; n_slots];
-        let r = populate_with(s, &p, &lw, (n_states, free_list_len(s)), &mut slots);
+        let r = populate_with(
+            s,
+            &p,
+            &lw,
+            (n_states, free_list_len(s)),
+            EmptySlots::clear(&mut slots),
+        );
         if n_slots != s.slots() as usize || n_states != n {
             prop_assert_eq!(r, Err(Error::BufferSize));
         }

@@ -10,7 +10,8 @@ mod common;
 use common::{family, unique_dests};
 use proptest::prelude::*;
 use userspace_tests::maglev::{
-    build, free_list_len, Carry, Cursor, Dest, Layout, OwnedTable, Permutation, TableSize,
+    build, free_list_len, Carry, Cursor, Dest, EmptySlots, Layout, OwnedTable, Permutation,
+    TableSize,
 };
 
 /// A table built from `items` with the permutations `previous` (the table
@@ -48,7 +49,7 @@ fn rebuild(
             &mut last_weights,
             &mut cursors,
             &mut free,
-            &mut slots,
+            EmptySlots::clear(&mut slots),
         ),
     )
     .expect("builds");
