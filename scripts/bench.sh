@@ -15,6 +15,8 @@
 # BENCH_ONLY="GROUP..." (of bench/guest_bench.py) runs those groups only, in
 # the boots that measure them, and writes their tables to OUTPUT_DIR's
 # kernel.md, not BENCHMARKS.md, which only a whole run writes.
+# BENCH_CLOCKS="instructions" (or "time") runs only the boots on that clock,
+# with BENCH_ONLY.
 source "$(dirname "$0")/common.sh"
 
 out=${1:-$CACHE_DIR/bench/$(date +%Y%m%d-%H%M%S)}
@@ -47,8 +49,10 @@ boots=(
 	"4|time|5|e2e e2e-churn schedule rebuild quiesce canonical bulk during"
 )
 only=${BENCH_ONLY:-}
+[[ -z ${BENCH_CLOCKS:-} || -n $only ]] || die "BENCH_CLOCKS needs BENCH_ONLY: a whole run has every boot"
 for spec in "${boots[@]}"; do
 	IFS='|' read -r boot clock reps groups <<<"$spec"
+	[[ -z ${BENCH_CLOCKS:-} || " $BENCH_CLOCKS " == *" $clock "* ]] || continue
 	if [[ -n $only ]]; then
 		groups=$(comm -12 <(tr ' ' '\n' <<<"$groups" | sort) <(tr ' ' '\n' <<<"$only" | sort) | paste -sd ' ')
 		[[ -n $groups ]] || continue
