@@ -300,9 +300,14 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
             }
         } else {
             for (i, c) in cursors.iter_mut().enumerate() {
+                // Most destinations claim one slot per round: the loop is
+                // only entered for the others.
+                if c.turns == 0 {
+                    continue;
+                }
                 let (slot, stride) = (S::from_index(i), c.stride);
-                let mut at = c.last as usize;
-                for _ in 0..c.turns {
+                let mut at = claim(slots, c.last as usize, stride, slot);
+                for _ in 1..c.turns {
                     at = claim(slots, at, stride, slot);
                 }
                 // As above.
