@@ -4,10 +4,12 @@
 //! `canonical_order`): a canonical destination order, so that directors
 //! configured in different orders build the same table.
 //!
-//! [`canonical_cmp`] is the one definition of that order, and one heapsort
-//! makes it: through [`sort_canonical_keyed`] for a table build (the
-//! kernel module's destination references, `mh-tool`'s list), through
-//! [`sort_canonical_by_key`] where no buffer for the keys is at hand.
+//! [`canonical_cmp`] is the one definition of that order, and one sort
+//! makes it (a pass that finds a list already in that order or in its
+//! reverse, else a heapsort): through [`sort_canonical_keyed`] for a table
+//! build (the kernel module's destination references, `mh-tool`'s list),
+//! through [`sort_canonical_by_key`] where no buffer for the keys is at
+//! hand.
 
 use super::dest::Dest;
 use core::cmp::Ordering;
@@ -29,7 +31,8 @@ pub fn canonical_cmp(a: &Dest, b: &Dest) -> Ordering {
 /// Sorts `items` into the canonical order of the destinations `key` gives
 /// for them ([`canonical_cmp`]), in place, without allocating.
 ///
-/// A heapsort: O(n log n) comparisons whatever the input, no allocation,
+/// A list in that order or its reverse takes one pass; otherwise a
+/// heapsort: O(n log n) comparisons whatever the input, no allocation,
 /// and no panic path besides slice bounds checks (core's slice sorts can
 /// abort on an inconsistent order, a path objtool does not accept in every
 /// kernel build). Not stable, which does not matter for distinct
@@ -37,7 +40,7 @@ pub fn canonical_cmp(a: &Dest, b: &Dest) -> Ordering {
 /// asks `key` twice; [`sort_canonical_keyed`] asks once per item.
 #[cfg(maglev_full)]
 pub fn sort_canonical_by_key<T, K: Fn(&T) -> Dest>(items: &mut [T], key: K) {
-    heapsort(&mut ByKey { items, key });
+    sort(&mut ByKey { items, key });
 }
 
 /// Sorts `items` into the canonical order of `keys`, their destinations
@@ -46,7 +49,7 @@ pub fn sort_canonical_by_key<T, K: Fn(&T) -> Dest>(items: &mut [T], key: K) {
 /// the sort. Slices of different lengths are left as they are.
 pub fn sort_canonical_keyed<T>(items: &mut [T], keys: &mut [Dest]) {
     if items.len() == keys.len() {
-        heapsort(&mut Keyed { items, keys });
+        sort(&mut Keyed { items, keys });
     }
 }
 
@@ -104,6 +107,31 @@ impl<T> Heap for Keyed<'_, T> {
         self.items.swap(i, j);
         self.keys.swap(i, j);
     }
+}
+
+/// Sorts `heap` ascending.
+///
+/// Servers are mostly configured in address order, and IPVS lists the
+/// newest first, so a service's list is often the canonical order
+/// reversed (or the order itself): one pass finds either, in n - 1
+/// comparisons where the heapsort makes about 2n log2 n. Only a strictly
+/// monotonic list is taken as sorted; anything else (equal keys included)
+/// goes to the heapsort, so the result is what the heapsort alone gives.
+fn sort(heap: &mut impl Heap) {
+    let n = heap.len();
+    // Both walks stop at the first pair out of their order, so an unsorted
+    // list costs a few comparisons more than the heapsort alone.
+    if (1..n).all(|i| heap.before(i.wrapping_sub(1), i)) {
+        return;
+    }
+    if (1..n).all(|i| heap.before(i, i.wrapping_sub(1))) {
+        // 0 <= i < n / 2: n - 1 - i cannot wrap.
+        for i in 0..n / 2 {
+            heap.swap(i, n.wrapping_sub(1).wrapping_sub(i));
+        }
+        return;
+    }
+    heapsort(heap);
 }
 
 /// Sorts `heap` ascending: a max-heap first, then the largest moved behind

@@ -45,17 +45,33 @@ proptest! {
     /// tests'): any input, duplicates too, comes out as core's stable sort
     /// by `canonical_cmp` orders it, by value, through indices, or with
     /// the keys read beforehand (as a build sorts), items and keys alike.
+    /// Lists already in order, in reverse order (which the sort finds in a
+    /// pass) and one swap away from either (which it must not take for
+    /// sorted) come out alike.
     #[test]
     fn sort_canonical_by_key_sorts(
         dests in family().prop_flat_map(|f| common::unique_dests(f, any::<u16>(), 0..=50, 0..=150)),
         dups in 0usize..20,
         seed: u64,
+        arrangement in 0u8..5,
     ) {
         let mut v = dests.clone();
         v.extend(dests.iter().take(dups).copied());
-        Rng(seed | 1).shuffle(&mut v);
+        let mut rng = Rng(seed | 1);
+        rng.shuffle(&mut v);
         let mut expect = v.clone();
         expect.sort_by(canonical_cmp);
+        if arrangement > 0 {
+            v.clone_from(&expect);
+            if arrangement % 2 == 0 {
+                v.reverse();
+            }
+            if arrangement > 2 && v.len() > 1 {
+                let n = v.len() as u64;
+                let (i, j) = (rng.below(n) as usize, rng.below(n) as usize);
+                v.swap(i, j);
+            }
+        }
         let mut idx: Vec<usize> = (0..v.len()).collect();
         sort_canonical_by_key(&mut idx, |&i| v[i]);
         let by_index: Vec<Dest> = idx.iter().map(|&i| v[i]).collect();
