@@ -47,6 +47,7 @@ counters around one measurement.
 import glob
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -346,13 +347,15 @@ def bench_schedule(pktgen, index, function):
                      sent=count, calls=calls, ns_per_call=ns)
 
 
-def bench_changes(index, function, groups, ns=(10, 100, 1000), flags=()):
+def bench_changes(index, function, groups, ns=(10, 100, 1000), flags=(), shuffled=False):
     """One destination edited again and again in a service of N; the
     profiler's average per edit, for each of `groups`: "rebuild" (weight
     1 <-> 2: the table changes), "quiesce" (weight 1 <-> 0: a server
     quiesced and back, the blue-green switch; no input of the table changes,
     since its last weight stays, which C rebuilds for and Rust only
-    compares), "canonical" (as rebuild, for a flag-3 service)."""
+    compares), "canonical" (as rebuild, for a flag-3 service). The servers
+    are added in address order (IPVS lists them newest first: the reverse),
+    or `shuffled` (a fixed random order; the row says which)."""
     edits = 6 if QUICK else 12
     svc, first = f"{VIP}:{VPORT}", "10.2.0.1"
     weight = {"rebuild": lambda i: 2 - i % 2, "canonical": lambda i: 2 - i % 2, "quiesce": lambda i: i % 2}
@@ -361,13 +364,19 @@ def bench_changes(index, function, groups, ns=(10, 100, 1000), flags=()):
             if "canonical" in groups and impl == "c":
                 continue  # no canonical order in C: its rebuild row is the reference
             load(impl, index)
-            restore(service_lines(impl, VPORT, list(flags), [1] * n, net="10.2"))
+            lines = service_lines(impl, VPORT, list(flags), [1] * n, net="10.2")
+            if shuffled:
+                servers = lines[1:]
+                random.Random(7).shuffle(servers)
+                lines = lines[:1] + servers
+            restore(lines)
             for group in groups:
                 lines = [f"-e -u {svc} -r {first}:{VPORT} -g -w {weight[group](i)}" for i in range(edits)]
                 measured = runs(lambda: profiled(function, lambda: restore(lines)))
                 for rep, (calls, per) in enumerate(measured):
                     emit(group=group, M=SIZES[index], N=n, impl=impl, rep=rep, edits=edits,
-                         calls=calls, ns_per_call=per)
+                         calls=calls, ns_per_call=per,
+                         order="shuffled" if shuffled else "address")
 
 
 def bench_bulk(function):
@@ -620,7 +629,8 @@ def main():
         bench_changes(index, change_fn, changes)
     if "canonical" in ONLY:
         print("== rebuild in canonical order (flag-3), M=4093, N=1000", flush=True)
-        bench_changes(12, change_fn, ["canonical"], ns=(1000,), flags=["flag-3"])
+        for shuffled in (False, True):
+            bench_changes(12, change_fn, ["canonical"], ns=(1000,), flags=["flag-3"], shuffled=shuffled)
     if "bulk" in ONLY:
         print("== bulk restore", flush=True)
         bench_bulk(change_fn)

@@ -157,10 +157,15 @@ def main():
                 lines.append((f"quiesce or unquiesce (weight w <-> 0), M={m}, N={n}",
                               net(clock, "quiesce", "c", M=m, N=n), net(clock, "quiesce", "rust", M=m, N=n),
                               unit, goal))
-        if wanted("canonical"):
-            lines.append(("rebuild in canonical order (Rust flag-3; C: its list-order rebuild), M=4093, N=1000",
-                          net(clock, "rebuild", "c", M=4093, N=1000), net(clock, "canonical", "rust", M=4093, N=1000),
-                          unit, None))
+        # Runs before the servers' order was recorded added them in address
+        # order only.
+        recorded = any("order" in r for r in rows if r["group"] == "canonical")
+        for order, added in (("address", "added in address order"), ("shuffled", "added in random order")):
+            if not wanted("canonical") or (order == "shuffled" and not recorded):
+                break
+            rust = net(clock, "canonical", "rust", M=4093, N=1000, order=order if recorded else None)
+            lines.append((f"rebuild in canonical order (Rust flag-3; C: its list-order rebuild), M=4093, N=1000, "
+                          f"servers {added}", net(clock, "rebuild", "c", M=4093, N=1000), rust, unit, None))
         if wanted("bulk"):
             lines.append(("bulk restore, per server added (ipvsadm -R, 100 services x 100 servers), M=4093",
                           net(clock, "bulk", "c"), net(clock, "bulk", "rust"), unit,
