@@ -36,12 +36,14 @@ use core::num::NonZeroU64;
 /// reached (the one it claimed last, or one step before its first
 /// preference), its stride as a step and what brings a step that left the
 /// table back into it (see [`Stride`]), how many slots it claims per round,
-/// and the inverse of its skip modulo M (0 until the build needs it).
+/// how many destinations from it on claim one each (0 unless it does), and
+/// the inverse of its skip modulo M (0 until the build needs it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cursor {
     last: u32,
     stride: Stride,
     turns: u32,
+    ones: u32,
     inverse: u32,
 }
 
@@ -201,6 +203,7 @@ pub fn populate<S: Slot>(
             last: stride.before(p.offset, m),
             stride,
             turns: turns(lw, w),
+            ones: 0,
             inverse: 0,
         };
     }
@@ -288,38 +291,29 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
     if per_round == 0 {
         return None;
     }
-    let one_each = cursors.iter().all(|c| c.turns == 1);
+    // Each destination that claims one slot per round learns how many in a
+    // row from it on do (a run), so that a round takes a run in one tight
+    // loop and enters the turns loop only for the others.
+    let mut ones = 0u32;
+    for c in cursors.iter_mut().rev() {
+        // At most 2^17 destinations: no wrap.
+        ones = if c.turns == 1 {
+            ones.wrapping_add(1)
+        } else {
+            0
+        };
+        c.ones = ones;
+    }
     let mut left = u64::from(claims);
     let mut first_round = true;
     while left >= per_round {
-        if one_each {
-            for (i, c) in cursors.iter_mut().enumerate() {
-                let at = claim(slots, c.last as usize, c.stride, S::from_index(i));
-                // Below m, the table size, which is a u32: the cast keeps it.
-                c.last = at as u32;
-            }
-        } else {
-            for (i, c) in cursors.iter_mut().enumerate() {
-                // Most destinations claim one slot per round: the loop is
-                // only entered for the others.
-                if c.turns == 0 {
-                    continue;
-                }
-                let (slot, stride) = (S::from_index(i), c.stride);
-                let mut at = claim(slots, c.last as usize, stride, slot);
-                for _ in 1..c.turns {
-                    at = claim(slots, at, stride, slot);
-                }
-                // As above.
-                c.last = at as u32;
-            }
-        }
+        whole_round(cursors, slots);
         left = left.wrapping_sub(per_round);
         first_round = false;
     }
     // The last, partial round (`left` < `per_round`: it ends in this round).
     for (i, c) in cursors.iter_mut().enumerate() {
-        let (slot, stride) = (S::from_index(i), c.stride);
+        let (slot, stride) = (S::from_known_index(i), c.stride);
         let mut at = c.last as usize;
         for t in 0..c.turns {
             if left == 0 {
@@ -343,6 +337,36 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
         turns_done: 0,
         first_round: false,
     })
+}
+
+/// One round in which every destination claims all its turns, run by
+/// run (see `walk_rounds`).
+fn whole_round<S: Slot>(cursors: &mut [Cursor], slots: &mut [S]) {
+    let mut i = 0;
+    while let Some(c) = cursors.get_mut(i) {
+        let ones = c.ones as usize;
+        if ones == 0 {
+            let (slot, stride) = (S::from_known_index(i), c.stride);
+            let mut at = c.last as usize;
+            for _ in 0..c.turns {
+                at = claim(slots, at, stride, slot);
+            }
+            // Below m, the table size, which is a u32: the cast keeps it.
+            c.last = at as u32;
+            i = i.wrapping_add(1);
+            continue;
+        }
+        // A run ends within the destinations: no wrap.
+        let end = i.wrapping_add(ones);
+        let Some(run) = cursors.get_mut(i..end) else {
+            return;
+        };
+        for c in run {
+            // As above.
+            c.last = claim(slots, c.last as usize, c.stride, S::from_known_index(i)) as u32;
+            i = i.wrapping_add(1);
+        }
+    }
 }
 
 /// Walks a permutation with `stride` from the slot after `at` to the first

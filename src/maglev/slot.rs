@@ -13,6 +13,10 @@ pub trait Slot: Copy + Eq {
     const MAX_DESTS: usize;
     /// The slot for destination `i`; [`Slot::EMPTY`] if `i >= MAX_DESTS`.
     fn from_index(i: usize) -> Self;
+    /// The slot for destination `i` where `i < MAX_DESTS` is known (a
+    /// build checks it once for all its destinations): `i`'s low bits,
+    /// without [`Slot::from_index`]'s check on every claim.
+    fn from_known_index(i: usize) -> Self;
     /// The destination index held, or `None` for an empty slot.
     fn index(self) -> Option<usize>;
 }
@@ -33,6 +37,12 @@ macro_rules! unsigned_slot {
                     Ok(v) => v,
                     Err(_) => Self::EMPTY,
                 }
+            }
+
+            #[inline(always)]
+            fn from_known_index(i: usize) -> Self {
+                // The caller knows `i` fits: the cast keeps it whole.
+                i as $t
             }
 
             #[inline(always)]

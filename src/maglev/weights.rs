@@ -66,6 +66,11 @@ pub fn turns(last_weight: i32, w: Weights) -> u32 {
     if w.gcd < 1 {
         return 0;
     }
+    if w.gcd == 1 && w.rshift == 0 {
+        // The usual case, weights with no common factor and a small ratio:
+        // the weight itself (0 for one below 1), without the division.
+        return u32::try_from(last_weight).unwrap_or(0);
+    }
     // gcd >= 1, so neither division by zero nor overflow can happen.
     let ratio = last_weight.checked_div(w.gcd).unwrap_or(0);
     // An arithmetic shift, like C's on a signed int; a shift of 32 or more is
