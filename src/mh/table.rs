@@ -215,18 +215,29 @@ impl Table {
             return false;
         }
         let family = dests.family();
+        let holds = |i: usize, dest: &ipvs::Dest| dests.get(i).is_some_and(|d| ptr::eq(d, dest));
         let mut listed = 0;
         for dest in svc.destinations() {
             // In list order the table's order is the list's; in canonical
-            // order the table is sorted, so look the destination up there.
+            // order the table is sorted, so look the destination up there:
+            // first where it is when the list is that order reversed (IPVS
+            // lists the newest first, and servers are mostly added in
+            // address order) or that order itself, by identity, and only
+            // then by a binary search.
             let at = if order.is_canonical() {
-                maglev::find_canonical(dests.len(), |i| self.spec_at(dests, i), &spec(dest, family))
+                let reversed = dests.len().checked_sub(listed + 1);
+                reversed
+                    .filter(|&i| holds(i, dest))
+                    .or_else(|| Some(listed).filter(|&i| holds(i, dest)))
+                    .or_else(|| {
+                        let key = spec(dest, family);
+                        maglev::find_canonical(dests.len(), |i| self.spec_at(dests, i), &key)
+                    })
             } else {
                 Some(listed)
             };
             let same = at.is_some_and(|i| {
-                dests.get(i).is_some_and(|d| ptr::eq(d, dest))
-                    && self.last_weights.get(i) == Some(&dest.last_weight())
+                holds(i, dest) && self.last_weights.get(i) == Some(&dest.last_weight())
             });
             if !same {
                 return false;

@@ -88,11 +88,17 @@ def counters():
     return svc["table"]["rebuilds"], svc["table"]["kept"], svc["digest"]
 
 
-def keep_fast_path(lab):
-    """Changes that leave every input of the table unchanged keep it."""
-    lab.service(4, ["mh-fallback"])
+def keep_fast_path(lab, flags, shuffled):
+    """Changes that leave every input of the table unchanged keep it: with
+    `flags`, the servers added in address order or `shuffled` (with flag-3
+    the module finds each server in its sorted table where the list order
+    reversed, or the list order, puts it, else by a binary search)."""
+    lab.service(4, flags)
     names = [dest_name(4, k) for k in range(6)]
-    lab.add_all([(d, 10) for d in names])
+    added = list(names)
+    if shuffled:
+        random.Random(3).shuffle(added)
+    lab.add_all([(d, 10) for d in added])
     built, kept, _ = counters()
     check((built, kept) == (7, 0),
           f"the service's first table and six adds: seven tables built, none kept ({built}, {kept})")
@@ -114,7 +120,9 @@ def keep_fast_path(lab):
         else:
             ok = after[0] == before[0] + 1 and after[1] == 0 and after[2] != before[2]
             expected = "builds a new table"
-        check(ok, f"{what} {expected}: rebuilds, kept, digest {before} -> {after}")
+        order = "a shuffled order" if shuffled else "address order"
+        check(ok, f"{'+'.join(flags)}, servers added in {order}: {what} {expected}: "
+                  f"rebuilds, kept, digest {before} -> {after}")
     lab.unload()
 
 
@@ -185,8 +193,10 @@ def main():
         names = [dest_name(4, k) for k in range(5)]
         pair([], names, names, "list order")
         pair(["flag-3"], names, list(reversed(names)), "flag-3")
-        keep_fast_path(lab)
-        lab.load("rust", 12)
+        for flags, shuffled in ((["mh-fallback"], False), (["mh-fallback", "flag-3"], False),
+                                (["mh-fallback", "flag-3"], True)):
+            keep_fast_path(lab, flags, shuffled)
+            lab.load("rust", 12)
         lookups(lab, rng)
         machine_readable()
         print(open("/sys/kernel/debug/ip_vs_mh/tables").read())
