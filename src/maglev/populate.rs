@@ -306,8 +306,21 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
     }
     let mut left = u64::from(claims);
     let mut first_round = true;
+    // With equal weights (the usual case) the whole list is one run: its
+    // rounds skip even the run's bookkeeping, which with few destinations
+    // would cost as much as a claim.
+    let all_ones = cursors
+        .first()
+        .is_some_and(|c| c.ones as usize == cursors.len());
     while left >= per_round {
-        whole_round(cursors, slots);
+        if all_ones {
+            for (i, c) in cursors.iter_mut().enumerate() {
+                // Below m, the table size, which is a u32: the cast keeps it.
+                c.last = claim(slots, c.last as usize, c.stride, S::from_known_index(i)) as u32;
+            }
+        } else {
+            whole_round(cursors, slots);
+        }
         left = left.wrapping_sub(per_round);
         first_round = false;
     }
