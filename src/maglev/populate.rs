@@ -315,8 +315,7 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
     while left >= per_round {
         if all_ones {
             for (i, c) in cursors.iter_mut().enumerate() {
-                // Below m, the table size, which is a u32: the cast keeps it.
-                c.last = claim(slots, c.last as usize, c.stride, S::from_known_index(i)) as u32;
+                claim_one(slots, c, i);
             }
         } else {
             whole_round(cursors, slots);
@@ -375,11 +374,18 @@ fn whole_round<S: Slot>(cursors: &mut [Cursor], slots: &mut [S]) {
             return;
         };
         for c in run {
-            // As above.
-            c.last = claim(slots, c.last as usize, c.stride, S::from_known_index(i)) as u32;
+            claim_one(slots, c, i);
             i = i.wrapping_add(1);
         }
     }
+}
+
+/// Destination `i` (of cursor `c`) claims one slot, from where its walk
+/// last stopped.
+#[inline(always)]
+fn claim_one<S: Slot>(slots: &mut [S], c: &mut Cursor, i: usize) {
+    // Below m, the table size, which is a u32: the cast keeps it.
+    c.last = claim(slots, c.last as usize, c.stride, S::from_known_index(i)) as u32;
 }
 
 /// Walks a permutation with `stride` from the slot after `at` to the first
