@@ -158,11 +158,10 @@ def main():
                               net(clock, "quiesce", "c", M=m, N=n), net(clock, "quiesce", "rust", M=m, N=n),
                               unit, goal))
         # Runs before the servers' order was recorded added them in address
-        # order only.
+        # order only (their rows have no order).
         recorded = any("order" in r for r in rows if r["group"] == "canonical")
-        for order, added in (("address", "added in address order"), ("shuffled", "added in random order")):
-            if not wanted("canonical") or (order == "shuffled" and not recorded):
-                break
+        orders = (("address", "added in address order"), ("shuffled", "added in random order"))
+        for order, added in (orders if recorded else orders[:1]) if wanted("canonical") else ():
             rust = net(clock, "canonical", "rust", M=4093, N=1000, order=order if recorded else None)
             lines.append((f"rebuild in canonical order (Rust flag-3; C: its list-order rebuild), M=4093, N=1000, "
                           f"servers {added}", net(clock, "rebuild", "c", M=4093, N=1000), rust, unit, None))
