@@ -146,6 +146,7 @@ python3 "$PROJECT_DIR/bench/report.py" "$out/results.jsonl" >"$out/kernel.md" ||
 	echo "## In the kernel: Rust ip_vs_mh vs C ip_vs_mh"
 	echo
 	cat "$out/kernel.md"
+	echo
 	echo "## Userspace core: Rust core vs C model"
 	echo
 	cat "$out/userspace.md"
