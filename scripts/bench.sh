@@ -60,16 +60,27 @@ collect_boot() {
 	cat "$out/guest-$1/bench-results.jsonl" >>"$out/results.jsonl"
 }
 
-# Waits for the boots in the background; on a failure shows its log's end.
+# Waits for the boots in the background, in the order they end: the first
+# to fail stops the run at once (and the trap below the others).
 wait_icount_boots() {
-	local i boot
+	local -A boot_of=()
+	local i done_pid status boot
 	for i in "${!icount_pids[@]}"; do
-		boot=${icount_boots[$i]}
-		if ! wait "${icount_pids[$i]}"; then
+		boot_of[${icount_pids[$i]}]=${icount_boots[$i]}
+	done
+	while ((${#boot_of[@]})); do
+		status=0
+		wait -n -p done_pid "${!boot_of[@]}" || status=$?
+		boot=${boot_of[$done_pid]}
+		unset "boot_of[$done_pid]"
+		if ((status)); then
 			tail -n 60 "$out/boot-$boot.log" >&2
 			die "the benchmark guest failed (boot $boot); the end of its log is above, all of it in $out/boot-$boot.log"
 		fi
 		log "boot $boot finished"
+	done
+	# The results in boot order, whichever ended first.
+	for boot in "${icount_boots[@]}"; do
 		collect_boot "$boot"
 	done
 	icount_pids=()
