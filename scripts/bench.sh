@@ -5,9 +5,10 @@
 # (CONFIG_IP_VS_MH_RS, at the table size its Kconfig chose) and the C mh
 # beside it, and the C mh at the other table size. Boots the release kernel
 # four times and measures both schedulers (and rr, the baseline) in each
-# guest run (bench/guest_bench.py): twice under QEMU's icount, where the
-# guest's clock counts instructions (the deterministic costs, and memory),
-# and twice on the emulated clock (times, and the end-to-end rates). Then
+# guest run (bench/guest_bench.py): twice under QEMU's icount, side by
+# side, where the guest's clock counts instructions (the deterministic
+# costs, and memory), and twice on the emulated clock, one at a time
+# (times, and the end-to-end rates). Then
 # runs the userspace core benchmark. Writes BENCHMARKS.md from this run
 # (the guest's raw results go to bench/results/); the boots' logs stay in
 # OUTPUT_DIR (default: a directory under the cache).
@@ -61,7 +62,7 @@ collect_boot() {
 }
 
 # Waits for the boots in the background, in the order they end: the first
-# to fail stops the run at once (and the trap below the others).
+# to fail stops the run at once (the EXIT trap below stops the others).
 wait_icount_boots() {
 	local -A boot_of=()
 	local i done_pid status boot
