@@ -64,28 +64,23 @@ collect_boot() {
 # Waits for the boots in the background, in the order they end: the first
 # to fail stops the run at once (the EXIT trap below stops the others).
 wait_icount_boots() {
-	local -A boot_of=()
-	local i done_pid status boot
-	for i in "${!icount_pids[@]}"; do
-		boot_of[${icount_pids[$i]}]=${icount_boots[$i]}
-	done
-	while ((${#boot_of[@]})); do
+	local done_pid status boot finished=()
+	while ((${#icount_running[@]})); do
 		status=0
-		wait -n -p done_pid "${!boot_of[@]}" || status=$?
-		boot=${boot_of[$done_pid]}
-		unset "boot_of[$done_pid]"
+		wait -n -p done_pid "${!icount_running[@]}" || status=$?
+		boot=${icount_running[$done_pid]}
+		unset "icount_running[$done_pid]"
 		if ((status)); then
 			tail -n 60 "$out/boot-$boot.log" >&2
 			die "the benchmark guest failed (boot $boot); the end of its log is above, all of it in $out/boot-$boot.log"
 		fi
 		log "boot $boot finished"
+		finished+=("$boot")
 	done
 	# The results in boot order, whichever ended first.
-	for boot in "${icount_boots[@]}"; do
+	for boot in $(printf '%s\n' "${finished[@]}" | sort -n); do
 		collect_boot "$boot"
 	done
-	icount_pids=()
-	icount_boots=()
 }
 
 # One boot of the guest benchmark; its results go to OUTPUT_DIR/guest-BOOT.
@@ -102,10 +97,10 @@ run_boot() {
 # The icount boots run side by side: under icount QEMU runs a guest's vCPUs
 # on one host thread, and their counts do not depend on the host's load.
 # The emulated-clock boots measure time, so each runs alone, after them.
-icount_pids=()
-icount_boots=()
-# A run that fails or is stopped stops the boots still in the background.
-trap '((${#icount_pids[@]})) && kill "${icount_pids[@]}" 2>/dev/null; true' EXIT
+# The boots running in the background: PID -> boot. A run that fails or is
+# stopped stops them.
+declare -A icount_running=()
+trap '((${#icount_running[@]})) && kill "${!icount_running[@]}" 2>/dev/null; true' EXIT
 for spec in "${boots[@]}"; do
 	IFS='|' read -r boot clock reps groups <<<"$spec"
 	[[ -z ${BENCH_CLOCKS:-} || " $BENCH_CLOCKS " == *" $clock "* ]] || continue
@@ -117,8 +112,7 @@ for spec in "${boots[@]}"; do
 	if [[ $clock == instructions ]]; then
 		log "in-kernel benchmark, boot $boot of ${#boots[@]} (clock: $clock), in the background: log $out/boot-$boot.log"
 		run_boot "$boot" "$clock" "$reps" "$groups" >"$out/boot-$boot.log" 2>&1 &
-		icount_pids+=("$!")
-		icount_boots+=("$boot")
+		icount_running[$!]=$boot
 		continue
 	fi
 	wait_icount_boots
