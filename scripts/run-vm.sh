@@ -216,7 +216,15 @@ if [[ -z $timed_out ]] && ! grep -q 'guest: init started' "$job/console"; then
 	cp "$job/console" "$job/console.first-boot"
 	boot "$accel" "$timeout_s"
 fi
-log "guest ran for $((SECONDS - start))s"
+# The host CPU the boots took (QEMU's vCPU threads, almost all of this
+# script's children's time): beside the wall time, how much of the host's
+# cores a guest kept busy, which decides how guests share them.
+times >"$job/times"
+host_cpu=$(awk 'NR == 2 {
+	split($1 " " $2, t, /[ms ]+/)
+	printf "%d", t[1] * 60 + t[2] + t[3] * 60 + t[4]
+}' "$job/times")
+log "guest ran for $((SECONDS - start))s, $host_cpu s of host CPU"
 
 rc=$(cat "$job/rc" 2>/dev/null || echo "none")
 status=0
