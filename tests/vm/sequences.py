@@ -143,7 +143,7 @@ def run(lab, kind, seq, ops):
     """Replays `ops` with scheduler `kind` ("rust" or "c"); after each step,
     the decisions of that step's flows, the kernel's list order and (Rust
     only) the digest the module shows."""
-    lab.load(kind, seq["index"])
+    lab.load(kind, seq["index"], keep=True)
     lab.service(seq["af"], list(seq["flags"]))
     out = []
     for step, op in enumerate(ops):
@@ -178,10 +178,27 @@ def expect(seq, ops):
             for (_, state, _), (digest, decisions) in zip(steps, answers)]
 
 
-def first_failure(lab, seq, ops):
-    """(step, what) of the first disagreement of this sequence, or None."""
-    rust = run(lab, "rust", seq, ops)
-    c = run(lab, "c", seq, ops)
+def run_all(lab, seqs):
+    """Every sequence with Rust, then with C, each scheduler's runs in the
+    order of their table index, so that each module is loaded once per
+    index (each run still gets a director of its own). Returns {(kind, i):
+    run's steps, or the RuntimeError that stopped it (a missing C module,
+    a tool that failed)}."""
+    runs = {}
+    by_index = sorted(range(len(seqs)), key=lambda i: seqs[i]["index"])
+    for kind in ("rust", "c"):
+        for i in by_index:
+            try:
+                runs[kind, i] = run(lab, kind, seqs[i], seqs[i]["ops"])
+            except RuntimeError as e:
+                runs[kind, i] = e
+                lab.unload()
+    return runs
+
+
+def compare(seq, ops, rust, c):
+    """(step, what) of the first disagreement between the runs `rust` and
+    `c` of `ops` and the model, or None."""
     model = expect(seq, ops)
     for step in range(len(ops)):
         (r, r_order, r_digest), (c_flows, _, _) = rust[step], c[step]
@@ -197,6 +214,11 @@ def first_failure(lab, seq, ops):
             bad = [(f, a, b) for f, a, b in zip(seq["flows"][step], c_flows, r) if a != b][:3]
             return step, f"C and Rust differ: {bad}"
     return None
+
+
+def first_failure(lab, seq, ops):
+    """(step, what) of the first disagreement of `ops` run now, or None."""
+    return compare(seq, ops, run(lab, "rust", seq, ops), run(lab, "c", seq, ops))
 
 
 def shrink(lab, seq, ops):
@@ -226,16 +248,17 @@ def main():
     totals = dict(steps=0, flows=0, compared=0, readds=0)
     t0 = time.monotonic()
     try:
-        for i in range(SEQUENCES):
-            seq = make_sequence(i)
+        seqs = [make_sequence(i) for i in range(SEQUENCES)]
+        runs = run_all(lab, seqs)
+        for i, seq in enumerate(seqs):
             ops = seq["ops"]
-            try:
-                failure = first_failure(lab, seq, ops)
-            except RuntimeError as e:
-                # A missing C module, or a tool that failed: not compared.
-                check(False, f"sequence {i:2}: {describe(seq, ops)}: {e}")
-                lab.unload()
+            rust, c = runs["rust", i], runs["c", i]
+            stopped = [r for r in (rust, c) if isinstance(r, RuntimeError)]
+            if stopped:
+                # Not compared.
+                check(False, f"sequence {i:2}: {describe(seq, ops)}: {stopped[0]}")
                 continue
+            failure = compare(seq, ops, rust, c)
             totals["compared"] += 1
             totals["steps"] += len(ops)
             totals["flows"] += len(ops) * FLOWS
