@@ -112,12 +112,11 @@ stock_env[0]=IPVS_MH_KO=$installed/ip_vs_mh.ko
 log "the stock guest runs the module DKMS built ($(modinfo -F signer "$installed/ip_vs_mh.ko"), $(modinfo -F vermagic "$installed/ip_vs_mh.ko"))"
 
 
-# Guests: a kernel and its vCPUs, the scenarios, their settings; the module
-# is installed into updates/ of the guest's modules, as `make install`
-# does. Two guests run at a time (the host has two cores; an idle vCPU
-# costs little). TEST_SCENARIOS runs the scenarios named there in one guest
-# instead, on the debug kernel or TEST_KERNEL=stock (or sid, arm64), with TEST_CPUS
-# vCPUs (4).
+# Guests: a kernel, its vCPUs and how QEMU runs them, the scenarios, their
+# settings; the module is installed into updates/ of the guest's modules,
+# as `make install` does. TEST_SCENARIOS runs the scenarios named there in
+# one guest instead, on the debug kernel or TEST_KERNEL=stock (or sid,
+# arm64), with TEST_CPUS vCPUs (4), a host thread each.
 # The sanitizers' kernel loads and unloads the module 25 times (Debian's 50):
 # a cycle costs it four times as much.
 debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
@@ -129,22 +128,33 @@ debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
 # keepalived (80 s there alone, 555 s on the sanitizers' kernel: the same
 # netlink commands as ipvsadm's, which the debug guests run): the newest
 # 7.3 upload module, exactness and sequences, the other toolchain's upload
-# the rest. The guests start in this order, two at a time, the longest
-# first, each debug guest beside a stock one (two debug guests side by side
-# took 1.6 times as long each, 2026-12-06), so that the two queues end
-# together.
+# the rest.
+# "one": the guest's vCPUs take turns on one host thread (run-vm.sh
+# --one-thread), and two such guests run at a time, one per host core; a
+# thread per vCPU on two cores shared by two guests halved what each got
+# done. "own": a host thread per vCPU, for concurrency, whose checks are
+# about CPUs scheduling at the same instant; such a guest runs alone,
+# first. The others start in this order, the longest first.
 jobs=(
-	"stock 2|module exactness sequences"
-	"debug 4|kunit concurrency module lifecycle"
-	"$other_kind 2|exactness keepalived balance lifecycle observe failover sizes"
-	"debug 2|smoke_c_mh faults intree_module bgp"
-	"arm64 2|module exactness balance"
+	"debug 4 own|concurrency"
+	"sid 2 one|exactness keepalived balance lifecycle observe failover sizes"
+	"stock 2 one|module exactness sequences"
+	"debug 2 one|kunit module lifecycle smoke_c_mh"
+	"debug 2 one|faults intree_module bgp"
+	"arm64 2 one|module exactness balance"
 )
-[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4}|$TEST_SCENARIOS")
+[[ -n ${TEST_SCENARIOS:-} ]] && jobs=("${TEST_KERNEL:-debug} ${TEST_CPUS:-4} own|$TEST_SCENARIOS")
+
+# How many of the two host cores job $1 takes: 1 with its vCPUs on one
+# thread, 2 (all) with a thread each.
+cores_of() {
+	[[ ${jobs[$1]%%|*} == *" one" ]] && echo 1 || echo 2
+}
 
 run_job() {
-	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus target ko env
-	read -r kind cpus <<<"$spec"
+	local i=$1 spec=${jobs[$1]%%|*} scenarios=${jobs[$1]#*|} kind cpus threads target ko env one_thread=()
+	read -r kind cpus threads <<<"$spec"
+	[[ $threads == one ]] && one_thread=(--one-thread)
 	case $kind in
 	stock) target=$stock env=("${stock_env[@]}") ;;
 	"$other_kind") target=$other env=("${other_env[@]}") ;;
@@ -154,7 +164,7 @@ run_job() {
 	ko=${env[0]#IPVS_MH_KO=}
 	# shellcheck disable=SC2086 # a job's scenarios are a list of names
 	env "${env[@]}" "$PROJECT_DIR/scripts/run-vm.sh" --kernel "$target" --module "$ko" --cpus "$cpus" \
-		--timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 |
+		"${one_thread[@]}" --timeout 3000 -- "$PROJECT_DIR/tests/vm/run_all.sh" $scenarios 2>&1 |
 		sed -u "s/^/[vm$((i + 1)) $kind] /" | tee "$guest_logs/vm$((i + 1))"
 	return "${PIPESTATUS[0]}"
 }
@@ -174,20 +184,24 @@ mkdir -p "$guest_logs"
 log "the runner's self-test, beside the scenarios"
 ("$PROJECT_DIR/tests/harness/self-test.sh" "$stock" "$kdir" 2>&1 | sed -u 's/^/[self-test] /') &
 self_test=$!
-log "scenarios in ${#jobs[@]} guest(s), 2 at a time: $(printf '[%s] ' "${jobs[@]}")"
+log "scenarios in ${#jobs[@]} guest(s), on the two host cores: $(printf '[%s] ' "${jobs[@]}")"
 declare -A job_of=()
 failed=()
 next=0
+busy=0
 while ((next < ${#jobs[@]} || ${#job_of[@]})); do
-	while ((next < ${#jobs[@]} && ${#job_of[@]} < 2)); do
+	# In order: a job waits until its cores are free.
+	while ((next < ${#jobs[@]})) && ((busy + $(cores_of "$next") <= 2)); do
 		run_job "$next" &
 		job_of[$!]=$next
+		busy=$((busy + $(cores_of "$next")))
 		next=$((next + 1))
 	done
 	status=0
 	wait -n -p done_pid "${!job_of[@]}" || status=$?
 	i=${job_of[$done_pid]}
 	unset "job_of[$done_pid]"
+	busy=$((busy - $(cores_of "$i")))
 	if ((status)); then
 		log "guest vm$((i + 1)) failed: ${jobs[$i]}"
 		failed+=("vm$((i + 1))")
