@@ -134,7 +134,7 @@ debug_env=(IPVS_MH_KO="$debug_ko" IPVS_MH_KERNEL_TAB_INDEX="$debug_index"
 # thread per vCPU on two cores shared by two guests halved what each got
 # done. "own": a host thread per vCPU, for concurrency, whose checks are
 # about CPUs scheduling at the same instant; such a guest runs alone,
-# first. The others start in this order, the longest first.
+# first. The others start in the order listed, each when a core is free.
 jobs=(
 	"debug 4 own|concurrency"
 	"sid 2 one|exactness keepalived balance lifecycle observe failover sizes"
