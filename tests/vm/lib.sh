@@ -41,18 +41,41 @@ server_count() { awk '$2 ~ /^rs[0-9]+$/ {print $2}' <<<"$1" | sort -u | wc -l; }
 # those that were on server $3 in the first run.
 moved_flows() { join <(sort <<<"$1") <(sort <<<"$2") | awk -v skip="${3:-}" '$2 != skip && $2 != $3' | wc -l; }
 
-# Kernel log lines that appeared since the last mark.
-dmesg_mark() { dmesg_lines=$(dmesg | wc -l); }
-dmesg_new() { dmesg | tail -n +$((dmesg_lines + 1)); }
-dmesg_new_has() { dmesg_new | grep -q -- "$1"; }
+# The kernel log since the last mark, each helper with a single dmesg
+# process (on the sanitizers' kernel a process costs up to a second).
+dmesg_mark() {
+	local lines
+	mapfile -t lines < <(dmesg)
+	dmesg_lines=${#lines[@]}
+}
+# Sets the array dmesg_since to the lines that appeared since the mark.
+dmesg_read_new() {
+	local lines
+	mapfile -t lines < <(dmesg)
+	dmesg_since=("${lines[@]:dmesg_lines}")
+}
+# Whether a new line contains the string $1.
+dmesg_new_has() {
+	local line
+	dmesg_read_new
+	for line in "${dmesg_since[@]}"; do
+		[[ $line == *"$1"* ]] && return 0
+	done
+	return 1
+}
 # The new lines without timestamps, and without the notices the first
 # out-of-tree (unsigned) module of a boot prints, whichever load that is,
 # and the clocksource watchdog's, which an emulated CPU's stalls trigger at
 # any time ("clocksource: Watchdog remote CPU 1 read timed out" landed
 # between two insmods once).
 dmesg_new_text() {
-	dmesg_new | sed -E 's/^\[ *[0-9.]+\] //' |
-		grep -vE 'loading out-of-tree module taints kernel|module verification failed: signature|^clocksource: ' || true
+	local line stamp='^\[ *[0-9.]+\] (.*)$'
+	local noise='loading out-of-tree module taints kernel|module verification failed: signature|^clocksource: '
+	dmesg_read_new
+	for line in "${dmesg_since[@]}"; do
+		[[ $line =~ $stamp ]] && line=${BASH_REMATCH[1]}
+		[[ $line =~ $noise ]] || printf '%s\n' "$line"
+	done
 }
 # logged_exactly LINE...: the new log lines are exactly these, in order.
 logged_exactly() {
