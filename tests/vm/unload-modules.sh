@@ -5,20 +5,12 @@
 # seconds under emulation: wait for that, up to 60 s per module, polling.
 # Modules that are not loaded are skipped. The one place the scenarios
 # (bash and Python) retry rmmod.
-set -uo pipefail
-# Whether module $1 is loaded, read without a child process: the scenarios
-# call this script between every two runs, and each process started costs
-# tens of milliseconds in the emulated guest.
-loaded() {
-	local name
-	while read -r name _; do
-		[[ $name == "$1" ]] && return 0
-	done </proc/modules
-	return 1
-}
+source "$(dirname "$0")/lib.sh"
+# lib.sh stops a scenario at a failed command; here a failed rmmod is retried.
+set +e
 for mod in "$@"; do
 	for ((i = 0; i < 600; i++)); do
-		loaded "$mod" || continue 2
+		module_loaded "$mod" || continue 2
 		rmmod "$mod" 2>/dev/null && continue 2
 		sleep 0.1
 	done
