@@ -27,7 +27,7 @@ import random
 import sys
 import time
 
-from mhlab import Lab, check, dest_name, finish, kernel_tab_index, random_flows
+from mhlab import Lab, check, dest_name, finish, kernel_tab_index, random_flows, table_index_order
 
 CONFIGS = int(os.environ.get("TEST_EXACTNESS_CONFIGS", "24"))
 FLOWS = int(os.environ.get("TEST_EXACTNESS_FLOWS", "1000"))
@@ -96,14 +96,12 @@ def run(lab, kind, cfg):
 
 def run_all(lab, configs):
     """Every configuration with C, then with Rust, each scheduler's runs in
-    the order of their table index: each module is loaded once per index
-    (each run still gets a director of its own). Returns {(kind, i): (run's
-    result, seconds)}."""
+    table-index order (mhlab.table_index_order; each run still gets a
+    director of its own). Returns {(kind, i): (run's result, seconds)}."""
     runs = {}
-    by_index = sorted(range(len(configs)), key=lambda i: configs[i]["index"])
     for kind in ("c", "rust"):
         start = time.monotonic()
-        for i in by_index:
+        for i in table_index_order(configs):
             t0 = time.monotonic()
             runs[kind, i] = run(lab, kind, configs[i]), time.monotonic() - t0
         print(f"{len(configs)} configurations run with the {kind.upper()} mh "

@@ -199,18 +199,22 @@ class Lab:
         of one scheduler then loads it once, not once per configuration
         (an unload costs half a second in the emulated guest)."""
         wanted = (kind, index, tuple(params))
-        if keep and self.loaded_as == wanted and loaded("ip_vs_mh"):
+        kept = keep and self.loaded_as == wanted and loaded("ip_vs_mh")
+        if kept:
             sh("ipvsadm", "-C")
-            if self.used:
-                self.new_director()
-            self.check_no_conns()
-            self.used = True
-            return
-        self.remove_schedulers()
+        else:
+            self.remove_schedulers()
+            sh("modprobe", "ip_vs")
         if self.used:
             self.new_director()
-        sh("modprobe", "ip_vs")
-        self.check_no_conns()
+        # Else a replay would find the last run's entries and agree with
+        # it whatever this scheduler says.
+        left = len(conns())
+        if left:
+            raise RuntimeError(f"the director starts with {left} connection entries")
+        self.used = True
+        if kept:
+            return
         if kind == "rust":
             sh("insmod", RUST_KO, f"tab_index={index}", *params)
         elif index == kernel_tab_index():
@@ -221,15 +225,6 @@ class Lab:
                 raise RuntimeError(f"no reference C ip_vs_mh for index {index}")
             sh("insmod", ko)
         self.loaded_as = wanted
-        self.used = True
-
-    @staticmethod
-    def check_no_conns():
-        """Else a replay would find the last run's entries and agree with
-        it whatever this scheduler says."""
-        left = len(conns())
-        if left:
-            raise RuntimeError(f"the director starts with {left} connection entries")
 
     def remove_schedulers(self):
         """Removes every service and unloads the schedulers; IPVS and its
@@ -479,6 +474,14 @@ def predict(af, index, flags, state, flows):
     if len(decisions) != len(flows):
         raise RuntimeError(f"mh-tool answered for {len(decisions)} of {len(flows)} clients")
     return decisions
+
+
+def table_index_order(items):
+    """The positions of `items` (each with an "index", its table index) in
+    the order of their table index: runs of one scheduler in that order,
+    each loaded with Lab.load(..., keep=True), load each module once per
+    index instead of once per run."""
+    return sorted(range(len(items)), key=lambda i: items[i]["index"])
 
 
 def random_flows(rng, af, count, port_base=None):

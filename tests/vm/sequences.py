@@ -25,7 +25,7 @@ import random
 import sys
 import time
 
-from mhlab import Lab, check, dest_name, finish, oracle, random_flows, view
+from mhlab import Lab, check, dest_name, finish, oracle, random_flows, table_index_order, view
 
 SEED = int(os.environ.get("TEST_SEED", "20261202"))
 SEQUENCES = int(os.environ.get("TEST_SEQUENCES", "30"))
@@ -179,15 +179,13 @@ def expect(seq, ops):
 
 
 def run_all(lab, seqs):
-    """Every sequence with Rust, then with C, each scheduler's runs in the
-    order of their table index, so that each module is loaded once per
-    index (each run still gets a director of its own). Returns {(kind, i):
-    run's steps, or the RuntimeError that stopped it (a missing C module,
-    a tool that failed)}."""
+    """Every sequence with Rust, then with C, each scheduler's runs in
+    table-index order (mhlab.table_index_order; each run still gets a
+    director of its own). Returns {(kind, i): run's steps, or the
+    RuntimeError that stopped it (a missing C module, a tool that failed)}."""
     runs = {}
-    by_index = sorted(range(len(seqs)), key=lambda i: seqs[i]["index"])
     for kind in ("rust", "c"):
-        for i in by_index:
+        for i in table_index_order(seqs):
             try:
                 runs[kind, i] = run(lab, kind, seqs[i], seqs[i]["ops"])
             except RuntimeError as e:
