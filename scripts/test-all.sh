@@ -150,7 +150,9 @@ jobs=(
 # How many of the two host cores job $1 takes: 1 with its vCPUs on one
 # thread, 2 (all) with a thread each.
 cores_of() {
-	[[ ${jobs[$1]%%|*} == *" one" ]] && echo 1 || echo 2
+	local kind cpus threads
+	read -r kind cpus threads <<<"${jobs[$1]%%|*}"
+	[[ $threads == one ]] && echo 1 || echo 2
 }
 
 run_job() {
