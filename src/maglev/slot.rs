@@ -19,7 +19,18 @@ pub trait Slot: Copy + Eq {
     fn from_known_index(i: usize) -> Self;
     /// The destination index held, or `None` for an empty slot.
     fn index(self) -> Option<usize>;
+    /// Indices below this have the type's top bit clear, which
+    /// [`Slot::EMPTY`] (all ones) has set.
+    const TOP_BIT_CLEAR_BELOW: usize;
+    /// Whether any slot of `chunk` has its top bit set: with every index
+    /// held below [`Slot::TOP_BIT_CLEAR_BELOW`], whether any is empty. The
+    /// slots are read a machine word at a time, not one by one.
+    fn any_top_bit(chunk: &[Self; WORD_CHUNK]) -> bool;
 }
+
+/// Slots per [`Slot::any_top_bit`] check: 32 bytes of `u16` slots, 64 of
+/// `u32`.
+pub const WORD_CHUNK: usize = 16;
 
 /// Slots of an unsigned integer type: the largest value marks an empty
 /// slot, every smaller one is a destination index. The table never holds
@@ -30,6 +41,20 @@ macro_rules! unsigned_slot {
         impl Slot for $t {
             const EMPTY: Self = <$t>::MAX;
             const MAX_DESTS: usize = <$t>::MAX as usize;
+            const TOP_BIT_CLEAR_BELOW: usize = 1 << (<$t>::BITS - 1);
+
+            #[inline(always)]
+            fn any_top_bit(chunk: &[Self; WORD_CHUNK]) -> bool {
+                const PER_WORD: usize = (u64::BITS / <$t>::BITS) as usize;
+                // The top bit of each slot's place in a word.
+                const TOPS: u64 = u64::MAX / (<$t>::MAX as u64) << (<$t>::BITS - 1);
+                // Little-endian lanes from adjacent slots: the compiler
+                // reads each word with one load (word by word: merged into
+                // one expression, the reads would be split up again).
+                chunk.chunks_exact(PER_WORD).any(|word| {
+                    word.iter().rev().fold(0u64, |w, &v| w << <$t>::BITS | u64::from(v)) & TOPS != 0
+                })
+            }
 
             #[inline(always)]
             fn from_index(i: usize) -> Self {

@@ -248,3 +248,27 @@ fn every_size_fixed_service() {
         check(&svc).expect("agrees with C");
     }
 }
+
+/// Services of many destinations at the largest table size: the build lists
+/// the last free slots reading whole words while every destination index
+/// has its slot type's top bit clear (up to 32768 destinations in `u16`
+/// slots, any number in `u32` ones), one slot at a time above that.
+#[test]
+fn many_destinations() {
+    let clients: Vec<([u8; 16], u16)> = (0..64u32)
+        .map(|i| (common::v4_host(1_000_000 + i), 1024 + i as u16))
+        .collect();
+    for n in [32_768u32, 32_769, 40_000] {
+        let dests: Vec<CDest> = (0..n)
+            .map(|i| common::cdest(common::v4_host(i), 80, 1, 1 + (i % 3) as i32))
+            .collect();
+        let svc = Service {
+            index: TableSize::MAX_INDEX,
+            family: Family::Inet,
+            dests,
+            clients: clients.clone(),
+            port_flag: false,
+        };
+        check(&svc).expect("agrees with C");
+    }
+}
