@@ -73,8 +73,16 @@ mod tests {
             // Allocated filled with EMPTY just above.
             maglev::EmptySlots::filled(&mut slots),
         );
-        let built =
-            maglev::build(size, None, &mut items, |d| *d, |_| None, out).map_err(|_| EINVAL)?;
+        let built = maglev::build(
+            size,
+            None,
+            &mut items,
+            |d| *d,
+            |d| d.last_weight,
+            |_| None,
+            out,
+        )
+        .map_err(|_| EINVAL)?;
         Ok(Built {
             slots,
             last_weights,

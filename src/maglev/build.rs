@@ -54,7 +54,8 @@ impl<'a, S> Layout<'a, S> {
 }
 
 /// Builds the table of `items`, destinations of any type that `dest`
-/// describes.
+/// describes (and `last_weight` reads the last weight of, which is what
+/// changes between builds).
 ///
 /// The items are first put in table order: left as given (IPVS list order,
 /// as the C scheduler takes them) when `canonical` is `None`, or else
@@ -62,13 +63,16 @@ impl<'a, S> Layout<'a, S> {
 /// `canonical` as the buffer for their keys (one per item). Then, in that
 /// order, each one's permutation (the one `known` returns for it, carried
 /// over from an earlier table, or else computed) and last weight go into
-/// `out`, and the slots are populated ([`populate`]). Buffers of the wrong
-/// length are [`Error::BufferSize`], and nothing is written then.
+/// `out`, and the slots are populated ([`populate`]). In list order, an
+/// item whose permutation is known is not described at all: only its last
+/// weight is read. Buffers of the wrong length are [`Error::BufferSize`],
+/// and nothing is written then.
 pub fn build<T, S: Slot>(
     size: TableSize,
     canonical: Option<&mut [Dest]>,
     items: &mut [T],
     dest: impl Fn(&T) -> Dest,
+    last_weight: impl Fn(&T) -> i32,
     mut known: impl FnMut(&mut T) -> Option<Permutation>,
     out: Layout<'_, S>,
 ) -> Result<Populated, Error> {
@@ -79,10 +83,6 @@ pub fn build<T, S: Slot>(
     {
         return Err(Error::BufferSize);
     }
-    let mut lay_out = |item: &mut T, d: &Dest, perm: &mut Permutation, lw: &mut i32| {
-        *perm = known(item).unwrap_or_else(|| Permutation::new(size, &d.addr, d.port));
-        *lw = d.last_weight;
-    };
     let places = out.perms.iter_mut().zip(out.last_weights.iter_mut());
     if let Some(keys) = canonical {
         // Each destination is read once, and sorted by what was read.
@@ -91,12 +91,16 @@ pub fn build<T, S: Slot>(
         }
         sort_canonical_keyed(items, keys);
         for ((item, (perm, lw)), key) in items.iter_mut().zip(places).zip(keys.iter()) {
-            lay_out(item, key, perm, lw);
+            *perm = known(item).unwrap_or_else(|| Permutation::new(size, &key.addr, key.port));
+            *lw = key.last_weight;
         }
     } else {
         for (item, (perm, lw)) in items.iter_mut().zip(places) {
-            let d = dest(item);
-            lay_out(item, &d, perm, lw);
+            *perm = known(item).unwrap_or_else(|| {
+                let d = dest(item);
+                Permutation::new(size, &d.addr, d.port)
+            });
+            *lw = last_weight(item);
         }
     }
     populate(size, out.perms, out.last_weights, out.scratch, out.slots)

@@ -81,7 +81,15 @@ impl<S: Slot> OwnedTable<S> {
             &mut self.free,
             EmptySlots::clear(&mut self.slots),
         );
-        self.built = build(self.size, keys, items, dest, |_| None, out)?;
+        self.built = build(
+            self.size,
+            keys,
+            items,
+            &dest,
+            |d| dest(d).last_weight,
+            |_| None,
+            out,
+        )?;
         Ok(())
     }
 

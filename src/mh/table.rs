@@ -372,8 +372,16 @@ impl Inputs<'_, '_> {
             keys = KVec::from_elem(maglev::Dest::default(), items.len(), flags())?;
         }
         let canonical = self.order.is_canonical().then_some(&mut keys[..]);
-        let built = maglev::build(size, canonical, items, |d| spec(d, family), known, out)
-            .map_err(|_| EINVAL)?;
+        let built = maglev::build(
+            size,
+            canonical,
+            items,
+            |d| spec(d, family),
+            |d| d.last_weight(),
+            known,
+            out,
+        )
+        .map_err(|_| EINVAL)?;
         Ok((wrap(slots), built))
     }
 }

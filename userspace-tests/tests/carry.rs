@@ -38,6 +38,7 @@ fn rebuild(
         canonical.then_some(&mut keys[..]),
         items,
         |d| *d,
+        |d| d.last_weight,
         |d| {
             let j = carry.find(|old| old.addr == d.addr && old.port == d.port)?;
             assert!(previous_dests[j].addr == d.addr && previous_dests[j].port == d.port);
