@@ -97,35 +97,60 @@ impl<'a> Lineup<'a> {
     }
 }
 
-/// Which destinations pass from the table in force to its successor: one
-/// bit per index of each.
-pub(super) struct Handover {
-    from_old: KVec<u64>,
-    to_new: KVec<u64>,
+/// Which destinations pass from the table in force to its successor.
+pub(super) enum Handover {
+    /// None: the old table drops every reference, the new one takes its own.
+    Nothing,
+    /// All of them, each at the same index (the successor has the same
+    /// destinations in the same order: a change of weights only).
+    Everything,
+    /// Those marked: one bit per index of each table.
+    Marked { from_old: Bits, to_new: Bits },
 }
 
-/// A bitmap of `n` bits, all clear.
-fn bitmap(n: usize) -> Result<KVec<u64>> {
-    Ok(KVec::from_elem(0u64, n.div_ceil(64), GFP_KERNEL)?)
+/// One bit per index, all clear at first: in a word of its own up to 64
+/// indices (the usual service: nothing allocated), else allocated.
+pub(super) enum Bits {
+    Word(u64),
+    Words(KVec<u64>),
 }
 
-fn test_bit(map: &[u64], i: usize) -> bool {
-    map.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
-}
+impl Bits {
+    /// Bits for `n` indices.
+    fn new(n: usize) -> Result<Self> {
+        if n <= 64 {
+            return Ok(Self::Word(0));
+        }
+        Ok(Self::Words(KVec::from_elem(
+            0u64,
+            n.div_ceil(64),
+            GFP_KERNEL,
+        )?))
+    }
 
-fn set_bit(map: &mut [u64], i: usize) {
-    if let Some(w) = map.get_mut(i / 64) {
-        *w |= 1u64 << (i % 64);
+    fn set(&mut self, i: usize) {
+        let word = match self {
+            Self::Word(w) => (i < 64).then_some(w),
+            Self::Words(words) => words.get_mut(i / 64),
+        };
+        if let Some(w) = word {
+            *w |= 1u64 << (i % 64);
+        }
+    }
+
+    fn test(&self, i: usize) -> bool {
+        let word = match self {
+            Self::Word(w) => (i < 64).then_some(*w),
+            Self::Words(words) => words.get(i / 64).copied(),
+        };
+        word.is_some_and(|w| w & (1u64 << (i % 64)) != 0)
     }
 }
 
 impl Handover {
     /// Nothing passes on: the old table drops every reference.
     pub(super) fn none() -> Self {
-        Self {
-            from_old: KVec::new(),
-            to_new: KVec::new(),
-        }
+        Self::Nothing
     }
 
     /// Finds the destinations of `lineup` (in its final order) that the
@@ -136,16 +161,46 @@ impl Handover {
         let Some(old) = old else {
             return Ok(Self::none());
         };
-        let mut from_old = bitmap(old.list.len())?;
-        let mut to_new = bitmap(lineup.list.len())?;
+        // A change of weights keeps every destination where it was: then
+        // nothing is allocated, and holding and releasing are no walks.
+        if old.list.len() == lineup.list.len()
+            && old
+                .list
+                .iter()
+                .zip(lineup.list.iter())
+                .all(|(o, n)| o.0 == n.0)
+        {
+            return Ok(Self::Everything);
+        }
+        let mut from_old = Bits::new(old.list.len())?;
+        let mut to_new = Bits::new(lineup.list.len())?;
         let mut carry = Carry::new(&old.list[..]);
         for (i, dest) in lineup.list.iter().enumerate() {
             if let Some(j) = carry.find(|h| ptr::eq(h.0.as_ptr(), dest.0.as_ptr())) {
-                set_bit(&mut from_old, j);
-                set_bit(&mut to_new, i);
+                from_old.set(j);
+                to_new.set(i);
             }
         }
-        Ok(Self { from_old, to_new })
+        Ok(Self::Marked { from_old, to_new })
+    }
+
+    /// Whether the successor takes over the reference to its destination
+    /// `i`.
+    fn passes_to_new(&self, i: usize) -> bool {
+        match self {
+            Self::Nothing => false,
+            Self::Everything => true,
+            Self::Marked { to_new, .. } => to_new.test(i),
+        }
+    }
+
+    /// Whether the old table's destination `j` passes on.
+    fn passes_from_old(&self, j: usize) -> bool {
+        match self {
+            Self::Nothing => false,
+            Self::Everything => true,
+            Self::Marked { from_old, .. } => from_old.test(j),
+        }
     }
 }
 
@@ -181,11 +236,14 @@ impl Dests {
     /// and retire the old one with `handover` before anything else happens
     /// to either: only then do the passed-on references become this value's.
     pub(super) unsafe fn hold(lineup: Lineup<'_>, handover: &Handover) -> Self {
-        for (i, dest) in lineup.list.iter().enumerate() {
-            if !test_bit(&handover.to_new, i) {
-                // SAFETY: The destination is live: it is on the service's
-                // list and `svc->ipvs->service_mutex` is held.
-                unsafe { bindings::ip_vs_mh_rs_dest_hold(dest.as_ptr()) };
+        // With `Everything` nothing is held afresh: no walk at all.
+        if !matches!(handover, Handover::Everything) {
+            for (i, dest) in lineup.list.iter().enumerate() {
+                if !handover.passes_to_new(i) {
+                    // SAFETY: The destination is live: it is on the service's
+                    // list and `svc->ipvs->service_mutex` is held.
+                    unsafe { bindings::ip_vs_mh_rs_dest_hold(dest.as_ptr()) };
+                }
             }
         }
         // INVARIANT: Every entry is held now, or its reference is the old
@@ -233,8 +291,12 @@ impl Dests {
         if self.released.xchg(true, Relaxed) {
             return;
         }
+        // With `Everything` nothing is dropped: no walk at all.
+        if matches!(handover, Handover::Everything) {
+            return;
+        }
         for (j, dest) in self.list.iter().enumerate() {
-            if !test_bit(&handover.from_old, j) {
+            if !handover.passes_from_old(j) {
                 // SAFETY: By the type invariant one reference is held on
                 // each destination until `released` is set, which we just
                 // did; the successor holds the ones passed on.

@@ -214,32 +214,37 @@ impl Table {
         if self.size != size || self.order != order || svc.num_dests() != dests.len() {
             return false;
         }
+        let same = |held: &ipvs::Dest, lw: i32, dest: &ipvs::Dest| {
+            ptr::eq(held, dest) && lw == dest.last_weight()
+        };
+        if !order.is_canonical() {
+            // In list order the table's order is the list's: one walk of
+            // both side by side.
+            let mut table = dests.as_slice().iter().zip(self.last_weights.iter());
+            return svc
+                .destinations()
+                .all(|dest| table.next().is_some_and(|(held, &lw)| same(held, lw, dest)))
+                && table.next().is_none();
+        }
         let family = dests.family();
         let holds = |i: usize, dest: &ipvs::Dest| dests.get(i).is_some_and(|d| ptr::eq(d, dest));
         let mut listed = 0;
         for dest in svc.destinations() {
-            // In list order the table's order is the list's; in canonical
-            // order the table is sorted, so look the destination up there:
-            // first where it is when the list is that order reversed (IPVS
-            // lists the newest first, and servers are mostly added in
-            // address order) or that order itself, by identity, and only
-            // then by a binary search.
-            let at = if order.is_canonical() {
-                let reversed = dests.len().checked_sub(listed + 1);
-                reversed
-                    .filter(|&i| holds(i, dest))
-                    .or_else(|| Some(listed).filter(|&i| holds(i, dest)))
-                    .or_else(|| {
-                        let key = spec(dest, family);
-                        maglev::find_canonical(dests.len(), |i| self.spec_at(dests, i), &key)
-                    })
-            } else {
-                Some(listed)
-            };
-            let same = at.is_some_and(|i| {
-                holds(i, dest) && self.last_weights.get(i) == Some(&dest.last_weight())
-            });
-            if !same {
+            // The table is sorted, so look the destination up there: first
+            // where it is when the list is that order reversed (IPVS lists
+            // the newest first, and servers are mostly added in address
+            // order) or that order itself, by identity, and only then by a
+            // binary search.
+            let reversed = dests.len().checked_sub(listed + 1);
+            let at = reversed
+                .filter(|&i| holds(i, dest))
+                .or_else(|| Some(listed).filter(|&i| holds(i, dest)))
+                .or_else(|| {
+                    let key = spec(dest, family);
+                    maglev::find_canonical(dests.len(), |i| self.spec_at(dests, i), &key)
+                });
+            let found = at.and_then(|i| Some((dests.get(i)?, *self.last_weights.get(i)?)));
+            if !found.is_some_and(|(held, lw)| same(held, lw, dest)) {
                 return false;
             }
             listed += 1;
