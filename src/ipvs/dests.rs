@@ -111,7 +111,9 @@ pub(super) enum Handover {
 /// One bit per index, all clear at first: in a word of its own up to 64
 /// indices (the usual service: nothing allocated), else allocated.
 pub(super) enum Bits {
+    /// Up to 64 indices: bit `i` of the word.
     Word(u64),
+    /// More: bit `i % 64` of word `i / 64`.
     Words(KVec<u64>),
 }
 
@@ -128,6 +130,7 @@ impl Bits {
         )?))
     }
 
+    /// Sets bit `i` (an index past the bits is ignored).
     fn set(&mut self, i: usize) {
         let word = match self {
             Self::Word(w) => (i < 64).then_some(w),
@@ -138,6 +141,7 @@ impl Bits {
         }
     }
 
+    /// Whether bit `i` is set (false past the bits).
     fn test(&self, i: usize) -> bool {
         let word = match self {
             Self::Word(w) => (i < 64).then_some(*w),
