@@ -33,15 +33,15 @@ impl<'a, K> Carry<'a, K> {
     /// one, which `is` recognises, or `None` if it is not near where the
     /// walk is.
     pub fn find(&mut self, is: impl Fn(&K) -> bool) -> Option<usize> {
-        // Where it is expected, first: a change of weights, or any change
-        // but at its one place, leaves every destination there.
-        if self.old.get(self.next).is_some_and(&is) {
-            let found = self.next;
-            self.next = found.saturating_add(1);
-            return Some(found);
-        }
-        let end = self.next.saturating_add(WINDOW).min(self.old.len());
-        let found = (self.next..end).find(|&j| self.old.get(j).is_some_and(&is))?;
+        // Where it is expected, first, before the window is set up: a
+        // change of weights, or any change but at its one place, leaves
+        // every destination there.
+        let found = if self.old.get(self.next).is_some_and(&is) {
+            self.next
+        } else {
+            let end = self.next.saturating_add(WINDOW).min(self.old.len());
+            (self.next.saturating_add(1)..end).find(|&j| self.old.get(j).is_some_and(&is))?
+        };
         self.next = found.saturating_add(1);
         Some(found)
     }
