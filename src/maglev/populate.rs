@@ -23,8 +23,7 @@ use super::permutation::Permutation;
 use super::size::TableSize;
 use super::slot::{
     EmptySlots,
-    Slot,
-    WORD_CHUNK, //
+    Slot, //
 };
 use super::weights::{
     plain_turns,
@@ -464,28 +463,31 @@ impl Free<'_> {
     /// Lists the empty slots of `slots`, of a table of `n` destinations (no
     /// more than the list holds: the caller counted them).
     fn collect<S: Slot>(&mut self, slots: &[S], n: usize) -> Result<(), Error> {
-        // Almost every slot is taken: a chunk is checked as a whole first.
         if n <= S::TOP_BIT_CLEAR_BELOW {
             // Every index held has the top bit clear, so a chunk without
             // one set has no empty slot; the check reads whole words.
-            let chunks = slots.chunks_exact(WORD_CHUNK);
-            let tail = chunks.remainder();
-            for (k, chunk) in chunks.enumerate() {
-                if chunk.try_into().map_or(true, S::any_top_bit) {
-                    // Below slots.len(): no overflow.
-                    self.list_empty(chunk, k.wrapping_mul(WORD_CHUNK))?;
-                }
-            }
-            return self.list_empty(tail, slots.len().wrapping_sub(tail.len()));
+            self.collect_by(slots, S::any_top_bit)
+        } else {
+            // A chunk of a length known here, so its checks are unrolled.
+            self.collect_by(slots, |chunk: &[S; 8]| chunk.contains(&S::EMPTY))
         }
-        const CHUNK: usize = 8;
-        let chunks = slots.chunks_exact(CHUNK);
+    }
+
+    /// Lists the empty slots of `slots`, chunk by chunk of `C`: almost every
+    /// slot is taken, so each chunk is first checked as a whole with
+    /// `may_hold_empty`, and only one that may hold an empty slot is read
+    /// slot by slot.
+    fn collect_by<S: Slot, const C: usize>(
+        &mut self,
+        slots: &[S],
+        may_hold_empty: impl Fn(&[S; C]) -> bool,
+    ) -> Result<(), Error> {
+        let chunks = slots.chunks_exact(C);
         let tail = chunks.remainder();
-        // A chunk of a length known here, so its checks are unrolled.
         for (k, chunk) in chunks.enumerate() {
-            if chunk.contains(&S::EMPTY) {
+            if chunk.try_into().map_or(true, &may_hold_empty) {
                 // Below slots.len(): no overflow.
-                self.list_empty(chunk, k.wrapping_mul(CHUNK))?;
+                self.list_empty(chunk, k.wrapping_mul(C))?;
             }
         }
         self.list_empty(tail, slots.len().wrapping_sub(tail.len()))
