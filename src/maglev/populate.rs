@@ -431,26 +431,26 @@ fn claim_one<S: Slot>(slots: &mut [S], c: &mut Cursor, i: usize) {
 #[inline(always)]
 fn claim<S: Slot>(slots: &mut [S], mut at: usize, stride: Stride, slot: S) -> usize {
     let (step, wrap) = stride.offsets();
-    // `at` is in the table; a step takes it at most once out of it: to
-    // below 2m going forward, or below zero (a huge index) going back.
-    // Either is past the table's end, where one wrap brings it back.
     loop {
         at = at.wrapping_add(step);
+        // `at` was in the table; a step takes it at most once out of it:
+        // to below 2m going forward, or below zero (a huge index) going
+        // back. Either is past the table's end, where one wrap brings it
+        // back.
         let v = match slots.get_mut(at) {
-            Some(v) => Some(v),
-            // The wrap checks the slot it lands on itself (rather than
-            // going round the loop), so that a step costs no more than the
-            // step, its bound and its probe.
+            Some(v) => v,
             None => {
                 at = at.wrapping_add(wrap);
-                slots.get_mut(at)
+                match slots.get_mut(at) {
+                    Some(v) => v,
+                    // Not reached (see above).
+                    None => return at,
+                }
             }
         };
-        if let Some(v) = v {
-            if *v == S::EMPTY {
-                *v = slot;
-                return at;
-            }
+        if *v == S::EMPTY {
+            *v = slot;
+            return at;
         }
     }
 }
