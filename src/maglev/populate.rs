@@ -310,22 +310,22 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
         };
         c.ones = ones;
     }
-    let mut left = u64::from(claims);
-    let mut first_round = true;
+    // Whole rounds first, then the last, partial one.
+    let rounds = u64::from(claims) / per_round;
+    let mut left = u64::from(claims) % per_round;
+    let first_round = rounds == 0;
     // With equal weights (the usual case) the whole list is one run: its
     // rounds skip even the run's bookkeeping, which with few destinations
     // would cost as much as a claim.
-    let all_ones = cursors
+    if cursors
         .first()
-        .is_some_and(|c| c.ones as usize == cursors.len());
-    while left >= per_round {
-        if all_ones {
+        .is_some_and(|c| c.ones as usize == cursors.len())
+    {
+        for _ in 0..rounds {
             claim_run(slots, cursors, 0);
-        } else {
-            whole_round(cursors, slots);
         }
-        left = left.wrapping_sub(per_round);
-        first_round = false;
+    } else {
+        whole_rounds(cursors, slots, rounds);
     }
     // The last, partial round (`left` < `per_round`: it ends in this round).
     for (i, c) in cursors.iter_mut().enumerate() {
@@ -355,30 +355,34 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
     })
 }
 
-/// One round in which every destination claims all its turns, run by
-/// run (see `walk_rounds`).
-fn whole_round<S: Slot>(cursors: &mut [Cursor], slots: &mut [S]) {
-    let mut i = 0;
-    while let Some(c) = cursors.get_mut(i) {
-        let ones = c.ones as usize;
-        if ones == 0 {
-            let (slot, stride) = (S::from_known_index(i), c.stride);
-            let mut at = c.last as usize;
-            for _ in 0..c.turns {
-                at = claim(slots, at, stride, slot);
+/// `rounds` rounds in which every destination claims all its turns, run by
+/// run (see `walk_rounds`). The rounds loop lives here, beside the walks,
+/// so that its count stays in a register.
+fn whole_rounds<S: Slot>(cursors: &mut [Cursor], slots: &mut [S], rounds: u64) {
+    for _ in 0..rounds {
+        let mut i = 0usize;
+        while let Some(c) = cursors.get_mut(i) {
+            let ones = c.ones as usize;
+            if ones == 0 {
+                let (slot, stride) = (S::from_known_index(i), c.stride);
+                let mut at = c.last as usize;
+                for _ in 0..c.turns {
+                    at = claim(slots, at, stride, slot);
+                }
+                // Below m, the table size, which is a u32: the cast keeps it.
+                c.last = at as u32;
+                // Destination indices: no wrap.
+                i = i.wrapping_add(1);
+            } else {
+                // As above.
+                let end = i.wrapping_add(ones);
+                let Some(run) = cursors.get_mut(i..end) else {
+                    return;
+                };
+                claim_run(slots, run, i);
+                i = end;
             }
-            // Below m, the table size, which is a u32: the cast keeps it.
-            c.last = at as u32;
-            i = i.wrapping_add(1);
-            continue;
         }
-        // A run ends within the destinations: no wrap.
-        let end = i.wrapping_add(ones);
-        let Some(run) = cursors.get_mut(i..end) else {
-            return;
-        };
-        claim_run(slots, run, i);
-        i = end;
     }
 }
 
