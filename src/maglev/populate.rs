@@ -361,27 +361,27 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
 fn whole_rounds<S: Slot>(cursors: &mut [Cursor], slots: &mut [S], rounds: u64) {
     for _ in 0..rounds {
         let mut i = 0usize;
-        while let Some(c) = cursors.get_mut(i) {
-            let ones = c.ones as usize;
-            if ones == 0 {
-                let (slot, stride) = (S::from_known_index(i), c.stride);
-                let mut at = c.last as usize;
-                for _ in 0..c.turns {
-                    at = claim(slots, at, stride, slot);
-                }
-                // Below m, the table size, which is a u32: the cast keeps it.
-                c.last = at as u32;
-                // Destination indices: no wrap.
-                i = i.wrapping_add(1);
-            } else {
-                // As above.
-                let end = i.wrapping_add(ones);
-                let Some(run) = cursors.get_mut(i..end) else {
-                    return;
-                };
-                claim_run(slots, run, i);
-                i = end;
+        // A run (perhaps empty), then the destination after it, which
+        // claims some other number of slots per round.
+        while let Some(ones) = cursors.get(i).map(|c| c.ones as usize) {
+            // A run ends within the destinations: no wrap.
+            let end = i.wrapping_add(ones);
+            let Some(run) = cursors.get_mut(i..end) else {
+                return;
+            };
+            claim_run(slots, run, i);
+            let Some(c) = cursors.get_mut(end) else {
+                break;
+            };
+            let (slot, stride) = (S::from_known_index(end), c.stride);
+            let mut at = c.last as usize;
+            for _ in 0..c.turns {
+                at = claim(slots, at, stride, slot);
             }
+            // Below m, the table size, which is a u32: the cast keeps it.
+            c.last = at as u32;
+            // As above.
+            i = end.wrapping_add(1);
         }
     }
 }
