@@ -588,20 +588,20 @@ impl RankOrder {
     }
 }
 
-/// `x^-1 mod m` for a prime `m` and `0 < x < m` (extended Euclid).
+/// `x^-1 mod m` for a prime `m` and `0 < x < m < 2^31` (extended
+/// Euclid, in 32-bit arithmetic: a build asks it once per destination).
 fn inverse(x: u32, m: u32) -> u32 {
-    let (mut r0, mut r1) = (i64::from(m), i64::from(x));
-    let (mut t0, mut t1) = (0i64, 1i64);
+    let (mut r0, mut r1) = (m, x);
+    let (mut t0, mut t1) = (0i32, 1i32);
     // The remainders fall and the coefficients stay within (-m, m), so
-    // nothing can overflow.
+    // nothing can overflow; the casts keep values below 2^31.
     while let Some(q) = r0.checked_div(r1) {
         (r0, r1) = (r1, r0.wrapping_sub(q.wrapping_mul(r1)));
-        (t0, t1) = (t1, t0.wrapping_sub(q.wrapping_mul(t1)));
+        (t0, t1) = (t1, t0.wrapping_sub((q as i32).wrapping_mul(t1)));
     }
-    u32::try_from(if t0 < 0 {
-        t0.wrapping_add(i64::from(m))
+    if t0 < 0 {
+        t0.wrapping_add(m as i32) as u32
     } else {
-        t0
-    })
-    .unwrap_or(0)
+        t0 as u32
+    }
 }
