@@ -321,8 +321,13 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
         .first()
         .is_some_and(|c| c.ones as usize == cursors.len())
     {
+        // The first index, hidden from the compiler: known to be 0, every
+        // group's first index is a multiple of eight, and the compiler then
+        // makes the seven others with a copy and an OR each instead of one
+        // LEA (one instruction more per claim).
+        let first = core::hint::black_box(0);
         for _ in 0..rounds {
-            claim_run(slots, cursors, 0);
+            claim_run(slots, cursors, first);
         }
     } else {
         whole_rounds(cursors, slots, rounds);
