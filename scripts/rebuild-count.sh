@@ -12,9 +12,6 @@ set -euo pipefail
 
 index=${1:-12} n=${2:-10} weight=${3:-2}
 command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
-if [[ -d $HOME/.cargo/bin ]]; then
-	export PATH="$HOME/.cargo/bin:$PATH"
-fi
 (cd "$PROJECT_DIR/userspace-tests" && cargo build --quiet --profile kernel-opt --bin rebuild-count)
 bin=$PROJECT_DIR/userspace-tests/target/kernel-opt/rebuild-count
 count() {
