@@ -385,7 +385,7 @@ fn whole_rounds<S: Slot>(cursors: &mut [Cursor], slots: &mut [S], rounds: u64) {
             }
             // Below m, the table size, which is a u32: the cast keeps it.
             c.last = at as u32;
-            // As above.
+            // Destination indices: no wrap.
             i = end.wrapping_add(1);
         }
     }
