@@ -33,6 +33,8 @@ use super::weights::{
 };
 use core::num::NonZeroU64;
 
+mod spelled;
+
 /// One destination's scratch during a build: the slot its walk last
 /// reached (the one it claimed last, or one step before its first
 /// preference), its stride as a step and what brings a step that left the
@@ -314,13 +316,15 @@ fn walk_rounds<S: Slot>(cursors: &mut [Cursor], claims: u32, slots: &mut [S]) ->
     let rounds = u64::from(claims) / per_round;
     let mut left = u64::from(claims) % per_round;
     let first_round = rounds == 0;
-    // With equal weights (the usual case) the whole list is one run: its
-    // rounds skip even the run's bookkeeping, which with few destinations
-    // would cost as much as a claim.
-    if cursors
+    if spelled::whole_rounds(cursors, slots, rounds) {
+        // At most 12 destinations, each with turns: spelled out.
+    } else if cursors
         .first()
         .is_some_and(|c| c.ones as usize == cursors.len())
     {
+        // With equal weights (the usual case) the whole list is one run:
+        // its rounds skip even the run's bookkeeping, which with few
+        // destinations would cost as much as a claim.
         // The first index, hidden from the compiler: known to be 0, every
         // group's first index is a multiple of eight, and the compiler then
         // makes the seven others with a copy and an OR each instead of one
