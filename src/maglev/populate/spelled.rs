@@ -67,6 +67,12 @@ macro_rules! rounds_of_each_count {
 /// turns, as the general rounds do, if there are at most 12 destinations
 /// and each has turns; returns whether it ran them (else nothing changed).
 pub(super) fn whole_rounds<S: Slot>(cursors: &mut [Cursor], slots: &mut [S], rounds: u64) -> bool {
+    // The module builds a table of so few destinations with `u16` slots
+    // (the narrowest type that holds them); for a wider type, this
+    // constant test leaves the spelled rounds out of its build's code.
+    if S::MAX_DESTS > <u16 as Slot>::MAX_DESTS {
+        return false;
+    }
     rounds_of_each_count!(cursors, slots, rounds; [] 0 1 2 3 4 5 6 7 8 9 10 11);
     false
 }
