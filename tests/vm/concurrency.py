@@ -122,6 +122,12 @@ class Churn:
         self.log = []  # (t_issued, t_done, available before, available after)
         self.ops = {}
 
+    @property
+    def changes(self):
+        """Changes made so far: the log's first entry is the set in force
+        before them."""
+        return len(self.log) - 1
+
     def available(self):
         return frozenset(d for d, w in self.dests.items() if w > 0)
 
@@ -267,7 +273,7 @@ def main():
         t_start = time.monotonic()
         while True:
             elapsed = time.monotonic() - t_start
-            if elapsed >= CHURN_LIMIT or (elapsed >= CHURN_SECONDS and len(churn.log) - 1 >= MIN_CHANGES):
+            if elapsed >= CHURN_LIMIT or (elapsed >= CHURN_SECONDS and churn.changes >= MIN_CHANGES):
                 break
             churn.step()
         t_end = time.monotonic()
@@ -279,10 +285,10 @@ def main():
         view.wait()
         after = percpu()
         reads, bad = map(int, open(view_out).read().split())
-        print(f"churn: {len(churn.log) - 1} changes in {t_end - t_start:.0f}s: "
+        print(f"churn: {churn.changes} changes in {t_end - t_start:.0f}s: "
               + ", ".join(f"{k} {v}" for k, v in sorted(churn.ops.items())))
-        check(len(churn.log) - 1 >= MIN_CHANGES,
-              f"destination changes kept coming ({len(churn.log) - 1}, at least {MIN_CHANGES} asked for)")
+        check(churn.changes >= MIN_CHANGES,
+              f"destination changes kept coming ({churn.changes}, at least {MIN_CHANGES} asked for)")
         check(reads > 20 and bad == 0, f"the debugfs view: {reads} reads on CPU 3, {bad} failed or did not parse")
 
         per_cpu = {c: after.get(c, 0) - before.get(c, 0) for c in sorted(after)}
